@@ -1,0 +1,48 @@
+# Two commands do everything:  make run   and   make test
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/current.tar.gz
+RASA_DATA := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help setup index train run test validate lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies
+
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+	scripts/setup.sh
+	touch $@
+
+index: setup  ## build the passage index if the corpus or model changed
+	$(PY) -m bot build
+
+train: $(MODEL)  ## train the Rasa model if its data changed
+
+$(MODEL): $(VENV)/.installed $(RASA_DATA)
+	$(RASA) train --fixed-model-name current --out models
+	touch $@
+
+run: index train  ## set up, build, train, then start the action server and the Rasa server
+	scripts/run.sh
+
+validate: setup  ## check the Rasa training data
+	$(RASA) data validate --fail-on-warnings
+
+test: index train validate  ## the whole test suite
+	$(PY) -m pytest
+
+lock:  ## re-resolve requirements.lock from pyproject.toml
+	$(PY) -m uv pip compile pyproject.toml --extra test --python-version 3.10 -o requirements.lock
+
+clean:  ## remove the built index, trained models and logs (keeps .venv and conversations)
+	rm -rf var/index var/log models

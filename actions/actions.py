@@ -1,0 +1,40 @@
+"""Rasa custom actions: read the tracker, ask `bot`, send the messages. No logic of their own."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import index
+from bot.answer import answer
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def passage_index() -> index.Index:
+    """The index, loaded (and rebuilt if stale or damaged) on first use, then kept."""
+    return index.load()
+
+
+# Load at start-up, so the action server is ready only once it can answer at full speed.
+passage_index()
+
+
+class ActionAnswerQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = tracker.latest_message.get("text") or ""
+        result = answer(passage_index(), question)
+        for text in result.messages():
+            dispatcher.utter_message(text=text)
+        dispatcher.utter_message(json_message=result.payload())
+        return []

@@ -1,0 +1,97 @@
+"""Answers in the shape every channel shows: a verbatim quote with its citation, or an honest
+"not covered" that says who to ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.config import settings
+from bot.corpus import Passage
+from bot.index import Hit, Index
+
+# How many candidates to look at when choosing the best passage and other councils' passages.
+CANDIDATES = 20
+DEFAULT_CONTACTS = "your council's Monitoring Officer or Communications Team"
+
+
+def cite(passage: Passage) -> str:
+    """Council, document (year) and section path, e.g.
+    'Peterborough City Council, Draft Social Media Code for Members (2019), Key Principles › Practices to Avoid'."""
+    doc = passage.document
+    return f"{doc.council.name}, {doc.title} ({doc.year}), {passage.section_path}"
+
+
+def quote(passage: Passage) -> str:
+    return f"“{passage.text}”\n— {cite(passage)}"
+
+
+def quote_payload(hit: Hit) -> dict:
+    """The structured form of a quoted passage, for channels that render their own layout."""
+    p = hit.passage
+    return {
+        "type": "quote",
+        "passage_id": p.id,
+        "text": p.text,
+        "council": p.document.council.name,
+        "document": p.document.title,
+        "date": p.document.date,
+        "status": p.document.status,
+        "section": p.section_path,
+        "citation": cite(p),
+        "score": round(hit.score, 3),
+    }
+
+
+@dataclass
+class Answer:
+    question: str
+    best: Hit | None
+    others: list[Hit] = field(default_factory=list)
+    contacts: str = DEFAULT_CONTACTS
+
+    @property
+    def covered(self) -> bool:
+        return self.best is not None
+
+    def messages(self) -> list[str]:
+        """The reply as text messages: one per quoted passage (best first), or "not covered"."""
+        if not self.best:
+            return [
+                "The councils' social media guidance does not cover that, so I have nothing to "
+                f"quote. Please ask {self.contacts}."
+            ]
+        others = [f"{h.passage.document.council.name} also says:\n{quote(h.passage)}" for h in self.others]
+        return [quote(self.best.passage), *others]
+
+    def payload(self) -> dict:
+        """The same reply, structured, for channels that render their own layout."""
+        if not self.best:
+            return {"type": "not_covered", "question": self.question, "contacts": self.contacts}
+        return {
+            "type": "answer",
+            "question": self.question,
+            "quotes": [quote_payload(h) for h in [self.best, *self.others]],
+        }
+
+    def as_dict(self) -> dict:
+        return {"messages": self.messages(), **self.payload()}
+
+
+def answer(index: Index, question: str, council: str | None = None, k: int | None = None) -> Answer:
+    """The best passage for the question (from `council` first when it has a relevant one), then
+    the best relevant passage of up to k other councils."""
+    config = settings()
+    max_others = config.max_other_councils if k is None else max(k - 1, 0)
+    relevant = [h for h in index.search(question, CANDIDATES) if h.score >= config.min_score]
+    contacts = index.councils[council].contacts if council in index.councils else DEFAULT_CONTACTS
+    if not relevant:
+        return Answer(question, None, contacts=contacts)
+    own = [h for h in relevant if h.passage.document.council.key == council]
+    best = own[0] if own else relevant[0]
+    others, seen = [], {best.passage.document.council.key}
+    for hit in relevant:
+        key = hit.passage.document.council.key
+        if key not in seen and len(others) < max_others:
+            others.append(hit)
+            seen.add(key)
+    return Answer(question, best, others, contacts=best.passage.document.council.contacts)

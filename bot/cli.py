@@ -1,0 +1,93 @@
+"""`bot` command line: build the index, ask a question, list the passages.
+
+    bot build                 build the index if the corpus or model changed (--force: always)
+    bot ask "question" [--council KEY] [-k N] [--json]
+    bot passages [--json]     every passage with its id and section path
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _build(args) -> int:
+    from bot import index
+
+    if args.force:
+        manifest = index.build()
+        print(f"index built: {manifest['passages']} passages in {manifest['build_seconds']}s")
+        return 0
+    reason = index.problem()
+    if reason is None:
+        print("index is up to date")
+        return 0
+    print(f"building the index ({reason}) ...")
+    manifest = index.build()
+    print(f"index built: {manifest['passages']} passages in {manifest['build_seconds']}s")
+    return 0
+
+
+def _ask(args) -> int:
+    from bot import index
+    from bot.answer import answer
+
+    loaded = index.load()
+    if args.council and args.council not in loaded.councils:
+        print(f"unknown council '{args.council}'; choose from: {', '.join(sorted(loaded.councils))}", file=sys.stderr)
+        return 2
+    result = answer(loaded, args.question, council=args.council, k=args.k)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(result.messages()))
+    return 0
+
+
+def _passages(args) -> int:
+    from bot.config import settings
+    from bot.corpus import load_corpus
+
+    corpus = load_corpus(settings().corpus_dir)
+    for p in corpus.passages:
+        if args.json:
+            print(json.dumps({"id": p.id, "section": p.section_path, "text": p.text}, ensure_ascii=False))
+        else:
+            print(f"{p.id}\t{p.section_path}\t{p.text}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot", description="Councillors' social media guidance assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build the passage index if it is out of date")
+    build.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    build.set_defaults(run=_build)
+    ask = commands.add_parser("ask", help="answer a question as the assistant would")
+    ask.add_argument("question")
+    ask.add_argument("--council", help="rank this council's guidance first (coventry, peterborough, ...)")
+    ask.add_argument("-k", type=int, default=None, help="at most this many quoted passages")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_ask)
+    listing = commands.add_parser("passages", help="list every passage")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_passages)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bot.corpus import CorpusError
+
+    try:
+        return args.run(args)
+    except CorpusError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

