@@ -9,20 +9,20 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import index
+from bot import search
 from bot.answer import answer
 
 log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def passage_index() -> index.Index:
-    """The index, loaded (and rebuilt if stale or damaged) on first use, then kept."""
-    return index.load()
+def searcher() -> search.Searcher:
+    """The passage index (rebuilt first if stale or damaged) and vocabulary, loaded once."""
+    return search.load()
 
 
 # Load at start-up, so the action server is ready only once it can answer at full speed.
-passage_index()
+searcher()
 
 
 class ActionAnswerQuestion(Action):
@@ -33,7 +33,7 @@ class ActionAnswerQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         question = tracker.latest_message.get("text") or ""
-        result = answer(passage_index(), question)
+        result = answer(searcher(), question)
         for text in result.messages():
             dispatcher.utter_message(text=text)
         dispatcher.utter_message(json_message=result.payload())

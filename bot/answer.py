@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from bot.config import settings
 from bot.corpus import Passage
-from bot.index import Hit, Index
+from bot.index import Hit
+from bot.search import Searcher
 
 # How many candidates to look at when choosing the best passage and other councils' passages.
 CANDIDATES = 20
@@ -77,21 +78,20 @@ class Answer:
         return {"messages": self.messages(), **self.payload()}
 
 
-def answer(index: Index, question: str, council: str | None = None, k: int | None = None) -> Answer:
-    """The best passage for the question (from `council` first when it has a relevant one), then
-    the best relevant passage of up to k other councils."""
+def answer(searcher: Searcher, question: str, council: str | None = None, k: int | None = None) -> Answer:
+    """The best passage for the question (a council it names, or the member's own `council`,
+    first), then the best relevant passage of each other council, up to k passages in all."""
     config = settings()
     max_others = config.max_other_councils if k is None else max(k - 1, 0)
-    relevant = [h for h in index.search(question, CANDIDATES) if h.score >= config.min_score]
-    contacts = index.councils[council].contacts if council in index.councils else DEFAULT_CONTACTS
-    if not relevant:
+    councils = searcher.councils()
+    contacts = councils[council].contacts if council in councils else DEFAULT_CONTACTS
+    hits = searcher.search(question, CANDIDATES, council=council)
+    if not searcher.covered(question, hits, config.min_score):
         return Answer(question, None, contacts=contacts)
-    own = [h for h in relevant if h.passage.document.council.key == council]
-    best = own[0] if own else relevant[0]
-    others, seen = [], {best.passage.document.council.key}
-    for hit in relevant:
+    best, others, seen = hits[0], [], {hits[0].passage.document.council.key}
+    for hit in hits[1:]:
         key = hit.passage.document.council.key
-        if key not in seen and len(others) < max_others:
+        if hit.score >= config.min_score and key not in seen and len(others) < max_others:
             others.append(hit)
             seen.add(key)
-    return Answer(question, best, others, contacts=best.passage.document.council.contacts)
+    return Answer(question, best, others, contacts=contacts)

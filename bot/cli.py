@@ -2,6 +2,7 @@
 
     bot build                 build the index if the corpus or model changed (--force: always)
     bot ask "question" [--council KEY] [-k N] [--json]
+    bot eval [--misses]       retrieval quality on tests/data/questions.yml, per method
     bot passages [--json]     every passage with its id and section path
 """
 
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -35,18 +37,37 @@ def _build(args) -> int:
 
 
 def _ask(args) -> int:
-    from bot import index
+    from bot import search
     from bot.answer import answer
 
-    loaded = index.load()
-    if args.council and args.council not in loaded.councils:
-        print(f"unknown council '{args.council}'; choose from: {', '.join(sorted(loaded.councils))}", file=sys.stderr)
+    searcher = search.load()
+    council = args.council.lower() if args.council else None
+    if council and council not in searcher.councils():
+        known = ", ".join(sorted(searcher.councils()))
+        print(f"error: unknown council '{args.council}'; choose from: {known}", file=sys.stderr)
         return 2
-    result = answer(loaded, args.question, council=args.council, k=args.k)
+    if args.k is not None and args.k < 1:
+        print("error: -k must be at least 1", file=sys.stderr)
+        return 2
+    result = answer(searcher, args.question, council=council, k=args.k)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(result.messages()))
+    return 0
+
+
+def _eval(args) -> int:
+    from bot import evaluate, search
+    from bot.config import settings
+
+    searcher = search.load()
+    questions, out_of_scope = evaluate.load_questions(args.questions)
+    results = evaluate.run(searcher, settings().min_score, args.questions)
+    print(evaluate.table(results, len(questions), len(out_of_scope)))
+    if args.misses:
+        print()
+        print("\n".join(evaluate.misses(searcher, settings().min_score, args.questions)))
     return 0
 
 
@@ -75,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("-k", type=int, default=None, help="at most this many quoted passages")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+    evaluation = commands.add_parser("eval", help="measure retrieval on the development questions")
+    evaluation.add_argument("--questions", type=Path, default=None, help="a questions file (default: tests/data/questions.yml)")
+    evaluation.add_argument("--misses", action="store_true", help="also list what hybrid search gets wrong")
+    evaluation.set_defaults(run=_eval)
     listing = commands.add_parser("passages", help="list every passage")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_passages)

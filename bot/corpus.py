@@ -40,6 +40,8 @@ class Council:
     key: str
     name: str
     contacts: str
+    # Other names members use for the council ("Cambs"), found in questions.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _councils(meta: dict, where: Path) -> dict[str, Council]:
         for needed in ("name", "contacts"):
             if not value or needed not in value:
                 raise CorpusError(f"{where}: council '{key}' needs '{needed}'")
-        councils[key] = Council(key=key, name=value["name"], contacts=value["contacts"])
+        aliases = tuple(str(a) for a in value.get("aliases") or ())
+        councils[key] = Council(key=key, name=value["name"], contacts=value["contacts"], aliases=aliases)
     return councils
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -50,9 +51,29 @@ def fingerprint(config: Settings) -> str:
     return digest.hexdigest()
 
 
-def embedding_text(passage: Passage) -> str:
-    """What is embedded: the passage with its document and section, so short bullets are findable."""
-    return f"{passage.document.title}. {passage.section_path}: {passage.text}"
+def keyword_text(passage: Passage) -> str:
+    """What keyword search sees: the passage with its section path, so headings count too."""
+    return f"{passage.section_path}: {passage.text}"
+
+
+def views(passage: Passage) -> list[str]:
+    """The texts embedded for one passage. A passage scores as its best view: the text alone,
+    the text under its section path (so a short bullet is found by its heading), and each
+    sentence of a longer passage (so one sentence is not drowned by the rest)."""
+    texts = [passage.text, keyword_text(passage)]
+    sentences = [s for s in re.split(r"(?<=[.!?;])\s+", passage.text) if len(s.split()) >= 3]
+    if len(sentences) > 1:
+        texts += sentences
+    return texts
+
+
+def view_owners(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
+    texts, owners = [], []
+    for i, passage in enumerate(passages):
+        for text in views(passage):
+            texts.append(text)
+            owners.append(i)
+    return texts, np.array(owners, dtype="int64")
 
 
 def _checksum(path: Path) -> str:
@@ -73,6 +94,11 @@ class Encoder:
 
         self.model = SentenceTransformer(config.model_path(), device="cpu")
 
+    def common_words(self) -> set[str]:
+        """Whole, alphabetic words of the model's tokenizer vocabulary (empty if it has none)."""
+        vocab = getattr(self.model.tokenizer, "get_vocab", dict)()
+        return {w for w in vocab if w.isalpha() and w.islower() and len(w) > 1}
+
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
@@ -83,18 +109,26 @@ class Encoder:
 class Index:
     def __init__(self, passages: list[Passage], vectors, encoder: Encoder, manifest: dict):
         self.passages = passages
-        self.vectors = vectors  # faiss.IndexFlatIP
+        self.vectors = vectors  # faiss.IndexFlatIP, one row per view of a passage
+        self.owners = view_owners(passages)[1]  # row -> passage
         self.encoder = encoder
         self.manifest = manifest
         self.councils = {p.document.council.key: p.document.council for p in passages}
 
+    def dense_scores(self, question: str) -> np.ndarray:
+        """Cosine similarity of the question to every passage (its best view), in passage order."""
+        query = self.encoder.encode([question])
+        similarities, rows = self.vectors.search(query, self.vectors.ntotal)
+        scores = np.full(len(self.passages), -1.0, dtype="float32")
+        np.maximum.at(scores, self.owners[rows[0]], similarities[0])
+        return scores
+
     def search(self, question: str, k: int = 5) -> list[Hit]:
-        """The k passages closest to the question, best first, with cosine similarity scores."""
+        """The k passages closest in meaning to the question, best first (dense only)."""
         if not question.strip():
             return []
-        query = self.encoder.encode([question])
-        scores, ids = self.vectors.search(query, min(k, len(self.passages)))
-        return [Hit(self.passages[i], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        scores = self.dense_scores(question)
+        return [Hit(self.passages[i], float(scores[i])) for i in np.argsort(-scores)[:k]]
 
     def by_id(self, passage_id: str) -> Passage | None:
         return next((p for p in self.passages if p.id == passage_id), None)
@@ -121,7 +155,8 @@ def _deserialise(rows: list[dict]) -> list[Passage]:
     for row in rows:
         doc = row["document"]
         if doc["id"] not in documents:
-            documents[doc["id"]] = Document(**{**doc, "council": Council(**doc["council"])})
+            council = Council(**{**doc["council"], "aliases": tuple(doc["council"].get("aliases", ()))})
+            documents[doc["id"]] = Document(**{**doc, "council": council})
         passages.append(
             Passage(row["id"], documents[doc["id"]], tuple(row["section"]), row["text"], tuple(row["lines"]))
         )
@@ -136,7 +171,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     started = time.perf_counter()
     corpus = load_corpus(config.corpus_dir)
     encoder = encoder or Encoder(config)
-    vectors = encoder.encode([embedding_text(p) for p in corpus.passages])
+    vectors = encoder.encode(view_owners(corpus.passages)[0])
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
 
@@ -205,6 +240,6 @@ def load(config: Settings | None = None, encoder: Encoder | None = None) -> Inde
     manifest = json.loads((config.index_dir / MANIFEST).read_text(encoding="utf-8"))
     passages = _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))
     vectors = faiss.read_index(str(config.index_dir / VECTORS))
-    if vectors.ntotal != len(passages):
-        raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors for {len(passages)} passages")
+    if vectors.ntotal != len(view_owners(passages)[1]):
+        raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors do not match the passages")
     return Index(passages, vectors, encoder or Encoder(config), manifest)

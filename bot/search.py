@@ -1,0 +1,222 @@
+"""Hybrid retrieval: sentence embeddings (dense) and BM25 (keywords), fused.
+
+A question is first put into the guidance's own words: the vocabulary in
+`corpus/vocabulary.yml` adds the words the documents use ("fb" adds "facebook", "drunk" adds
+"alcohol"), and words the corpus does not know are matched to close ones ("planing" ->
+"planning"). Both retrievers score every passage; the fused score is
+
+    weight * cosine + (1 - weight) * bm25 / (bm25 + saturation)
+
+Cosine similarity is already on a fixed scale; the saturating transform puts BM25 on one too
+(0 for no shared words, approaching 1 for many rare shared words), so the fused score means the
+same thing for every question and one threshold can decide "not covered". The weight, the
+saturation and the threshold were chosen on tests/data/questions.yml with `bot eval`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.config import Settings, settings
+from bot.corpus import Council, CorpusError, normalise
+from bot.index import Hit, Index, keyword_text
+from bot.index import load as load_index
+
+METHODS = ("hybrid", "bm25", "dense")
+VOCABULARY_FILE = "vocabulary.yml"
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+STOPWORDS = frozenset(
+    """a about above after again all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself
+    yourselves ok okay im i'm it's can't cant dont don't get got want wants""".split()
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 0.4  # share of the cosine in the fused score
+    saturation: float = 4.0  # BM25 score that counts as half-way relevant
+    # A member's own council is preferred when its best passage is within this of the best.
+    own_council_margin: float = 0.08
+
+
+@lru_cache(maxsize=4)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, possessives dropped ("resident's" -> "resident")."""
+    return [re.sub(r"'s$", "", w) for w in WORD.findall(text.lower().replace("’", "'"))]
+
+
+def stems(tokens: list[str]) -> list[str]:
+    return _stemmer().stemWords([t for t in tokens if t not in STOPWORDS])
+
+
+class Vocabulary:
+    """Councillors' words -> the guidance's words, and the words that show a question is
+    about online conduct at all, from `corpus/vocabulary.yml`."""
+
+    def __init__(self, synonyms: dict[str, str], topics: str = ""):
+        self.topics = set(stems(words(topics)))
+        self.rules = [
+            (re.compile(rf"(?<![\w']){re.escape(phrase.lower())}(?![\w'])"), added)
+            for phrase, added in sorted(synonyms.items(), key=lambda kv: -len(kv[0]))
+        ]
+        self.words = {w for phrase, added in synonyms.items() for w in words(f"{phrase} {added}")}
+
+    @classmethod
+    def load(cls, path: Path) -> "Vocabulary":
+        if not path.exists():
+            return cls({})
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise CorpusError(f"{where}: not valid YAML: {error}") from error
+        synonyms = data.get("synonyms") or {}
+        if not isinstance(synonyms, dict):
+            raise CorpusError(f"{path}: 'synonyms' must map phrases to words")
+        topics = data.get("topics") or ""
+        if not isinstance(topics, str):
+            raise CorpusError(f"{path}: 'topics' must be words separated by spaces")
+        return cls({str(k): str(v) for k, v in synonyms.items()}, topics)
+
+    def expand(self, question: str) -> str:
+        """The question with the guidance's words added. Longer phrases are matched first and
+        consume their words, so "campaign group" does not also count as "campaign"."""
+        remaining = question.lower().replace("’", "'")
+        added = []
+        for pattern, words in self.rules:
+            if pattern.search(remaining):
+                added.append(words)
+                remaining = pattern.sub(" ", remaining)
+        return f"{question} {' '.join(added)}" if added else question
+
+
+class Keywords:
+    """BM25 over the passages (with their section paths), on stemmed words."""
+
+    def __init__(self, texts: list[str]):
+        import bm25s
+
+        self.count = len(texts)
+        self.known_set = {w for t in texts for w in words(t)}
+        self.retriever = bm25s.BM25()
+        self.retriever.index([stems(words(t)) for t in texts], show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        query_stems = [s for s in stems(words(query)) if s]
+        if not query_stems:
+            return np.zeros(self.count, dtype="float32")
+        return np.asarray(self.retriever.get_scores(query_stems), dtype="float32")
+
+
+class Searcher:
+    """Ranks passages for a question by one of METHODS, aware of the council asked about."""
+
+    def __init__(self, index: Index, vocabulary: Vocabulary, weights: Weights = Weights()):
+        self.index = index
+        self.vocabulary = vocabulary
+        self.weights = weights
+        self.passages = index.passages
+        self.keywords = Keywords([keyword_text(p) for p in self.passages])
+        self.council_of = np.array([p.document.council.key for p in self.passages])
+        # Words never "corrected": the guidance's, the vocabulary's, and common English words
+        # (the whole words the embedding model's tokenizer knows, such as "seats" or "reset").
+        self.known = self.keywords.known_set | vocabulary.words | STOPWORDS | index.encoder.common_words()
+        self.spellings = sorted(self.keywords.known_set)
+        self.council_names = [
+            (re.compile(rf"\b(?:{'|'.join(re.escape(n) for n in (c.name, *c.aliases))})\b", re.I), c.key)
+            for c in index.councils.values()
+        ]
+
+    def on_topic(self, question: str) -> bool:
+        """Whether the question is about online conduct or the guidance at all (see `topics`
+        in the vocabulary). With no topics listed, every question is."""
+        if not self.vocabulary.topics:
+            return True
+        asked = stems([self.spelling(w) for w in words(question)])
+        return bool(set(asked) & self.vocabulary.topics)
+
+    def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
+        """Whether the best hit answers the question well enough to be quoted."""
+        return bool(hits) and hits[0].score >= threshold and self.on_topic(question)
+
+    def spelling(self, word: str) -> str:
+        """A word the guidance and the vocabulary do not know, replaced by the closest one they
+        do ("planing" -> "planning"); short words are left alone, as too many are close."""
+        if word in self.known or len(word) < 5 or not word.isalpha():
+            return word
+        close = difflib.get_close_matches(word, self.spellings, n=1, cutoff=0.85)
+        return close[0] if close else word
+
+    def councils(self) -> dict[str, Council]:
+        return self.index.councils
+
+    def named_council(self, question: str) -> str | None:
+        """The council a question names ("what does Broxtowe say ..."), if exactly one."""
+        named = {key for pattern, key in self.council_names if pattern.search(question)}
+        return named.pop() if len(named) == 1 else None
+
+    def prepare(self, question: str) -> str:
+        """The question in the guidance's words: typos corrected, the vocabulary's words added,
+        council names removed (they only choose whose passages come first, and would otherwise
+        pull in any passage that names a council)."""
+        corrected = WORD.sub(lambda m: self.spelling(m.group(0)), question.lower().replace("’", "'"))
+        expanded = self.vocabulary.expand(corrected)
+        for pattern, _ in self.council_names:
+            expanded = pattern.sub(" ", expanded)
+        return normalise(expanded)
+
+    def scores(self, question: str, method: str = "hybrid") -> np.ndarray:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}")
+        prepared = self.prepare(question)
+        w = self.weights
+        if method == "dense":
+            return self.index.dense_scores(prepared)
+        bm25 = self.keywords.scores(prepared)
+        bm25 = bm25 / (bm25 + w.saturation)
+        if method == "bm25":
+            return bm25
+        return w.dense * self.index.dense_scores(prepared) + (1 - w.dense) * bm25
+
+    def search(
+        self, question: str, k: int = 5, council: str | None = None, method: str = "hybrid"
+    ) -> list[Hit]:
+        """The k best passages, best first. A council named in the question comes first; the
+        member's own `council` comes first when its best passage is nearly as good as the best."""
+        if not question.strip():
+            return []
+        scores = self.scores(question, method)
+        order = np.argsort(-scores, kind="stable")
+        named = self.named_council(question)
+        preferred = named or council
+        if preferred:
+            own = order[self.council_of[order] == preferred]
+            if len(own) and (named or scores[own[0]] >= scores[order[0]] - self.weights.own_council_margin):
+                order = np.concatenate([own[:1], order[order != own[0]]])
+        return [Hit(self.passages[i], float(scores[i])) for i in order[:k]]
+
+
+def load(config: Settings | None = None) -> Searcher:
+    """A searcher over the current index (built first if needed) with the corpus vocabulary."""
+    config = config or settings()
+    return Searcher(load_index(config), Vocabulary.load(config.corpus_dir / VOCABULARY_FILE))
