@@ -12,10 +12,10 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup index train run test validate lock clean
+.PHONY: help setup index train run test validate lock clean teams-package
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 
@@ -40,6 +40,9 @@ validate: setup  ## check the Rasa training data
 
 test: index train validate  ## the whole test suite
 	$(PY) -m pytest
+
+teams-package: setup  ## write dist/teams-app.zip, the Teams app to upload (needs TEAMS_APP_ID)
+	$(PY) scripts/teams_package.py dist/teams-app.zip
 
 lock:  ## re-resolve requirements.lock from pyproject.toml
 	$(PY) -m uv pip compile pyproject.toml --extra test --python-version 3.10 -o requirements.lock

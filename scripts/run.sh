@@ -11,6 +11,12 @@ LOG_DIR="${LOG_DIR:-var/log}"
 export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
 # The action server is reached only by the Rasa server, so it listens on loopback alone.
 export SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
+# Microsoft Teams settings (credentials.yml). Rasa cannot read credentials.yml if one of them is
+# unset, so each is set, empty if not given: empty means the channel's default, and without an
+# app id the Teams channel refuses every activity while the other channels work.
+export TEAMS_APP_ID="${TEAMS_APP_ID:-}" TEAMS_APP_PASSWORD="${TEAMS_APP_PASSWORD:-}" \
+    TEAMS_APP_TYPE="${TEAMS_APP_TYPE:-}" TEAMS_TENANT_ID="${TEAMS_TENANT_ID:-}" \
+    TEAMS_OPENID_METADATA_URL="${TEAMS_OPENID_METADATA_URL:-}" TEAMS_TOKEN_URL="${TEAMS_TOKEN_URL:-}"
 
 mkdir -p var "$LOG_DIR"
 for port in "$RASA_PORT" "$ACTION_PORT"; do
@@ -59,12 +65,18 @@ wait_for() {  # name url pid log
 wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "${pids[0]}" "$LOG_DIR/actions.log"
 wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "${pids[1]}" "$LOG_DIR/rasa.log"
 
+if [ -n "$TEAMS_APP_ID" ]; then
+    teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
+else
+    teams="Microsoft Teams is off: TEAMS_APP_ID is not set (README, \"Microsoft Teams\")"
+fi
 cat <<INFO
 ==> ready
     Ask over REST:
       curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender":"me","message":"Can I comment on a planning application on Facebook?"}'
     Chat widgets connect over socket.io to http://localhost:$RASA_PORT
+    $teams
     Press Ctrl-C to stop both servers.
 INFO
 wait -n "${pids[@]}" || true

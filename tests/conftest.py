@@ -4,10 +4,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import signal
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 
 from bot import index
 from bot.config import settings
+from fake_botframework import TENANT_ID, FakeBotFramework
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +28,61 @@ def encoder():
 def project_index(encoder):
     """The project's own index (built by `make test` before pytest runs, or here if needed)."""
     return index.load(encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def fake_botframework():
+    """Microsoft's Bot Framework services on a free loopback port (tests/fake_botframework.py)."""
+    fake = FakeBotFramework().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(fake_botframework, tmp_path_factory):
+    """Both servers, started once by scripts/run.sh as `make run` starts them, with the Teams
+    channel configured as a single-tenant bot of the fake Bot Framework."""
+    if not (ROOT / "models" / "current.tar.gz").exists():
+        pytest.fail("no trained model: run `make train` (make test does) before this test")
+    logs = tmp_path_factory.mktemp("logs")
+    teams = {
+        "TEAMS_APP_ID": fake_botframework.app_id,
+        "TEAMS_APP_PASSWORD": fake_botframework.app_password,
+        "TEAMS_APP_TYPE": "SingleTenant",
+        "TEAMS_TENANT_ID": TENANT_ID,
+        "TEAMS_OPENID_METADATA_URL": fake_botframework.openid_metadata_url,
+        "TEAMS_TOKEN_URL": fake_botframework.token_url,
+    }
+    process = subprocess.Popen(
+        ["scripts/run.sh"],
+        cwd=ROOT,
+        env={**os.environ, **teams, "LOG_DIR": str(logs)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output = []
+    deadline = time.monotonic() + 600
+    for line in process.stdout:
+        output.append(line)
+        if "==> ready" in line or time.monotonic() > deadline:
+            break
+    if process.poll() is not None or "==> ready" not in "".join(output):
+        process.kill()
+        logs_text = "".join(p.read_text()[-3000:] for p in logs.glob("*.log"))
+        pytest.fail("servers did not start:\n" + "".join(output) + logs_text)
+    process.logs = logs
+    yield process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked `stops_servers` end the shared servers, so they run after all others."""
+    items.sort(key=lambda item: item.get_closest_marker("stops_servers") is not None)

@@ -1,10 +1,7 @@
 """Both servers started as `make run` starts them, asked a question over real HTTP."""
 
 import json
-import os
 import signal
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,39 +21,6 @@ def post(message, sender="integration-test"):
     )
     with urllib.request.urlopen(request, timeout=120) as response:
         return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    if not (ROOT / "models" / "current.tar.gz").exists():
-        pytest.fail("no trained model: run `make train` (make test does) before this test")
-    logs = tmp_path_factory.mktemp("logs")
-    process = subprocess.Popen(
-        ["scripts/run.sh"],
-        cwd=ROOT,
-        env={**os.environ, "LOG_DIR": str(logs)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output = []
-    deadline = time.monotonic() + 600
-    for line in process.stdout:
-        output.append(line)
-        if "==> ready" in line or time.monotonic() > deadline:
-            break
-    if process.poll() is not None or "==> ready" not in "".join(output):
-        process.kill()
-        logs_text = "".join(p.read_text()[-3000:] for p in logs.glob("*.log"))
-        pytest.fail("servers did not start:\n" + "".join(output) + logs_text)
-    yield process
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise
 
 
 def test_question_over_rest_gets_a_quoted_cited_passage(servers):
@@ -81,6 +45,7 @@ def test_greeting_gets_a_fixed_reply(servers):
     assert replies and "social media" in replies[0]["text"]
 
 
+@pytest.mark.stops_servers
 def test_ctrl_c_stops_both_servers(servers):
     servers.send_signal(signal.SIGINT)
     assert servers.wait(timeout=60) is not None
