@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings, settings
-from bot.corpus import Council, Document, Passage, load_corpus
+from bot.corpus import METADATA_FILE, Council, Document, Passage, load_corpus
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def fingerprint(config: Settings) -> str:
     """A hash of everything the index is built from: corpus files, parser and model."""
     digest = hashlib.sha256()
     for path in sorted(config.corpus_dir.iterdir()):
-        if path.is_file() and path.suffix in (".txt", ".yml", ".yaml"):
+        if path.is_file() and (path.suffix == ".txt" or path.name == METADATA_FILE):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     for path in _CODE:

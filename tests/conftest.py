@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import index
+from bot import index, search
 from bot.config import settings
 from fake_botframework import TENANT_ID, FakeBotFramework
 
@@ -28,6 +28,13 @@ def encoder():
 def project_index(encoder):
     """The project's own index (built by `make test` before pytest runs, or here if needed)."""
     return index.load(encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def searcher(project_index):
+    """Hybrid search over the project's index with the project's vocabulary."""
+    vocabulary = search.Vocabulary.load(settings().corpus_dir / search.VOCABULARY_FILE)
+    return search.Searcher(project_index, vocabulary)
 
 
 @pytest.fixture(scope="session")

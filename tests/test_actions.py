@@ -3,7 +3,7 @@
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswerQuestion, passage_index
+from actions.actions import ActionAnswerQuestion, searcher
 
 
 def run_action(text):
@@ -30,7 +30,7 @@ def test_first_message_quotes_the_best_passage_with_its_citation():
         "Can I tweet my view on a planning application before the committee decides?"
     )
     best = payload["quotes"][0]
-    passage = passage_index().by_id(best["passage_id"])
+    passage = searcher().index.by_id(best["passage_id"])
     assert texts[0] == f"“{passage.text}”\n— {best['citation']}"
     assert best["citation"] == (
         f"{passage.document.council.name}, {passage.document.title} "

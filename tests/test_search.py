@@ -1,0 +1,140 @@
+"""Hybrid search: the right passage first for questions as councillors write them."""
+
+import dataclasses
+import io
+import json
+from contextlib import redirect_stdout
+
+import pytest
+
+from bot import cli, evaluate
+from bot.config import settings
+from bot.corpus import CorpusError
+from bot.search import METHODS, Vocabulary
+
+
+@pytest.fixture(scope="module")
+def results(searcher):
+    return {r.method: r for r in evaluate.run(searcher, settings().min_score)}
+
+
+def test_hybrid_meets_the_quality_floors(results):
+    hybrid = results["hybrid"]
+    assert hybrid.hit1 >= 0.85, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.9, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.hit_at(3) >= 0.9
+
+
+def test_hybrid_beats_each_single_method(results):
+    for method in ("bm25", "dense"):
+        assert results["hybrid"].hit1 > results[method].hit1, method
+        assert results["hybrid"].mrr > results[method].mrr, method
+
+
+def test_development_set_is_as_large_as_promised():
+    questions, out_of_scope = evaluate.load_questions()
+    assert len(questions) >= 80 and len(out_of_scope) >= 15
+    assert all(q.gold for q in questions)
+
+
+def test_vocabulary_puts_questions_into_the_guidances_words(searcher):
+    prepared = searcher.prepare("is it ok to post on fb when drunk")
+    assert "facebook" in prepared and "alcohol" in prepared
+
+
+def test_longer_phrases_win_over_their_words():
+    vocabulary = Vocabulary({"campaign": "campaigning", "campaign group": "pressure group"})
+    expanded = vocabulary.expand("should i follow a campaign group")
+    assert "pressure group" in expanded and "campaigning" not in expanded
+
+
+def test_typos_are_corrected_but_real_words_are_kept(searcher):
+    assert searcher.prepare("can i tweet abot a planing aplication").count("planning application") >= 1
+    assert "seats" in searcher.prepare("how many seats does each party have")
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("can i tweet abot a planing aplication before the committee meets", "made your mind up"),
+        ("is it ok to post on fb when drunk", "consumed alcohol"),
+        ("someone who applied for planning permission wants to be my friend on facebook", "someone submitting a planning application"),
+        ("can i plug my wife's cafe on my cllr twitter", "personal financial interests"),
+    ],
+)
+def test_hard_questions_find_the_passage_that_answers_them(searcher, question, expected):
+    hits = searcher.search(question, 1)
+    assert expected in hits[0].passage.text
+
+
+def test_a_council_named_in_the_question_comes_first(searcher):
+    for key in ("coventry", "peterborough", "broxtowe"):
+        name = searcher.councils()[key].name.split()[0]
+        hits = searcher.search(f"What does {name} say about deleting comments?", 3)
+        assert hits[0].passage.document.council.key == key
+
+
+def test_the_members_own_council_comes_first_when_it_answers(searcher):
+    question = "Can I post on Facebook after a few drinks?"
+    for key in ("coventry", "peterborough", "broxtowe"):
+        hits = searcher.search(question, 3, council=key)
+        assert hits[0].passage.document.council.key == key
+        assert "alcohol" in hits[0].passage.text
+
+
+def test_document_facts_find_the_report(searcher):
+    hits = searcher.search("How many members will Coventry's protocol go to?", 1)
+    assert "all 54 elected members" in hits[0].passage.text
+    assert hits[0].passage.document.kind == "report"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where can councillors park at the Town Hall?", "What's the capital of Australia?", "When is my green bin collected?"],
+)
+def test_off_topic_questions_are_not_covered(searcher, question):
+    hits = searcher.search(question, 1)
+    assert not searcher.covered(question, hits, settings().min_score)
+
+
+def test_every_method_ranks(searcher):
+    for method in METHODS:
+        assert searcher.search("copyright of photos", 1, method=method)
+    with pytest.raises(ValueError):
+        searcher.search("copyright", 1, method="magic")
+
+
+def test_invalid_vocabulary_names_file_and_line(tmp_path):
+    path = tmp_path / "vocabulary.yml"
+    path.write_text("synonyms:\n  fb: facebook\n  broken: [unclosed\n")
+    with pytest.raises(CorpusError, match=r"vocabulary\.yml:\d+: not valid YAML"):
+        Vocabulary.load(path)
+
+
+def run_cli(*args):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = cli.main(list(args))
+    return code, out.getvalue()
+
+
+def test_bot_ask_prints_the_bots_answer_as_json(project_index):
+    code, out = run_cli("ask", "can I tweet after a drink?", "--council", "broxtowe", "-k", "2", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["type"] == "answer"
+    assert len(answer["quotes"]) == 2 and answer["quotes"][0]["council"] == "Broxtowe Borough Council"
+    assert answer["messages"][0] == f"“{answer['quotes'][0]['text']}”\n— {answer['quotes'][0]['citation']}"
+
+
+def test_bot_ask_rejects_an_unknown_council(capsys):
+    assert cli.main(["ask", "anything", "--council", "atlantis"]) == 2
+    assert "unknown council 'atlantis'" in capsys.readouterr().err
+
+
+def test_hybrid_beats_each_single_method_on_held_out_questions(searcher):
+    """tests/data/heldout.yml was written apart from the vocabulary and the tuning."""
+    held_out = evaluate.DEFAULT_QUESTIONS.with_name("heldout.yml")
+    results = {r.method: r for r in evaluate.run(searcher, settings().min_score, held_out)}
+    for method in ("bm25", "dense"):
+        assert results["hybrid"].hit1 > results[method].hit1, method
+    assert results["hybrid"].rejection >= 0.8
