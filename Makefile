@@ -19,7 +19,7 @@ help:  ## list the targets
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 
-$(VENV)/.installed: requirements.lock pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+$(VENV)/.installed: requirements.lock pyproject.toml package-lock.json scripts/setup.sh scripts/apt-packages.txt
 	scripts/setup.sh
 	touch $@
 

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server; Ctrl-C (or SIGTERM) stops both.
+# Start the action server, the Rasa server and the demo page's web server; Ctrl-C (or SIGTERM)
+# stops them all.
 # `make run` calls this after building the index and training the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
+WEB_HOST="${WEB_HOST:-127.0.0.1}"
+WEB_PORT="${WEB_PORT:-8080}"
+# The web pages (origins) that may use the chat: the Rasa server's CORS and, through
+# credentials.yml, the socket.io channel. Space- or comma-separated.
+export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT}"
+read -ra cors_origins <<<"${CORS_ORIGINS//,/ }"
 MODEL="${RASA_MODEL:-models/current.tar.gz}"
 LOG_DIR="${LOG_DIR:-var/log}"
 export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
@@ -19,7 +26,7 @@ export TEAMS_APP_ID="${TEAMS_APP_ID:-}" TEAMS_APP_PASSWORD="${TEAMS_APP_PASSWORD
     TEAMS_OPENID_METADATA_URL="${TEAMS_OPENID_METADATA_URL:-}" TEAMS_TOKEN_URL="${TEAMS_TOKEN_URL:-}"
 
 mkdir -p var "$LOG_DIR"
-for port in "$RASA_PORT" "$ACTION_PORT"; do
+for port in "$RASA_PORT" "$ACTION_PORT" "$WEB_PORT"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "error: port $port is already in use; stop whatever is using it and try again." >&2
         exit 1
@@ -46,7 +53,11 @@ echo "==> starting the action server on 127.0.0.1:$ACTION_PORT (log: $LOG_DIR/ac
 pids+=($!)
 echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" \
-    --endpoints endpoints.yml --credentials credentials.yml >"$LOG_DIR/rasa.log" 2>&1 &
+    --endpoints endpoints.yml --credentials credentials.yml --cors "${cors_origins[@]}" \
+    >"$LOG_DIR/rasa.log" 2>&1 &
+pids+=($!)
+echo "==> starting the demo page's web server on $WEB_HOST:$WEB_PORT (log: $LOG_DIR/web.log)"
+.venv/bin/python -m http.server "$WEB_PORT" --bind "$WEB_HOST" --directory web >"$LOG_DIR/web.log" 2>&1 &
 pids+=($!)
 
 wait_for() {  # name url pid log
@@ -64,6 +75,7 @@ wait_for() {  # name url pid log
 }
 wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "${pids[0]}" "$LOG_DIR/actions.log"
 wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "${pids[1]}" "$LOG_DIR/rasa.log"
+wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "${pids[2]}" "$LOG_DIR/web.log"
 
 if [ -n "$TEAMS_APP_ID" ]; then
     teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
@@ -75,9 +87,10 @@ cat <<INFO
     Ask over REST:
       curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender":"me","message":"Can I comment on a planning application on Facebook?"}'
-    Chat widgets connect over socket.io to http://localhost:$RASA_PORT
+    Chat in the demo page: http://localhost:$WEB_PORT/
+    Chat widgets connect over socket.io to http://localhost:$RASA_PORT from $CORS_ORIGINS
     $teams
-    Press Ctrl-C to stop both servers.
+    Press Ctrl-C to stop the servers.
 INFO
 wait -n "${pids[@]}" || true
 echo "error: a server stopped unexpectedly; see $LOG_DIR/" >&2

@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 UV_VERSION=0.13.8
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    # System packages the project needs (none beyond a C toolchain for a few wheels' builds).
+    # System packages the project needs (scripts/apt-packages.txt).
     missing=""
     for pkg in $(grep -v '^#' scripts/apt-packages.txt); do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
     done
+    # npm installs the chat widget's socket.io client; Debian's npm brings its Node.js.
+    command -v npm >/dev/null || missing="$missing npm"
     if [ -n "$missing" ]; then
         echo "==> installing system packages:$missing"
         apt-get update -qq
@@ -42,4 +44,18 @@ fi
 echo "==> installing pinned dependencies (requirements.lock)"
 .venv/bin/python -m uv pip install -q --python .venv/bin/python -r requirements.lock
 .venv/bin/python -m uv pip install -q --python .venv/bin/python --no-deps -e .
+
+# The chat widget's socket.io client, pinned in package-lock.json, served from web/vendor/.
+if [ ! -f web/vendor/socket.io.min.js ] || [ package-lock.json -nt web/vendor/socket.io.min.js ]; then
+    if ! command -v npm >/dev/null; then
+        echo "error: npm (Node.js) is needed to install the chat widget's socket.io client;" >&2
+        echo "       install it (Debian: apt-get install npm) and run 'make setup' again." >&2
+        exit 1
+    fi
+    echo "==> installing the chat widget's socket.io client (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    mkdir -p web/vendor
+    cp node_modules/socket.io-client/dist/socket.io.min.js web/vendor/
+    cp node_modules/socket.io-client/LICENSE web/vendor/socket.io.LICENSE
+fi
 echo "==> environment ready"
