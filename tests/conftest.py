@@ -5,6 +5,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -45,12 +46,33 @@ def fake_botframework():
     fake.stop()
 
 
+SERVER_PORTS = (5005, 5055, 8080)
+
+
+def in_use(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_free_ports(ports, timeout=600):
+    """Another checkout's test run may hold the fixed ports for a while: wait for it to end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = [port for port in ports if in_use(port)]
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"ports {busy} stayed in use for {timeout} s; stop whatever is using them")
+        time.sleep(5)
+
+
 @pytest.fixture(scope="session")
 def servers(fake_botframework, tmp_path_factory):
-    """Both servers, started once by scripts/run.sh as `make run` starts them, with the Teams
+    """The servers, started once by scripts/run.sh as `make run` starts them, with the Teams
     channel configured as a single-tenant bot of the fake Bot Framework."""
     if not (ROOT / "models" / "current.tar.gz").exists():
         pytest.fail("no trained model: run `make train` (make test does) before this test")
+    wait_for_free_ports(SERVER_PORTS)
     logs = tmp_path_factory.mktemp("logs")
     teams = {
         "TEAMS_APP_ID": fake_botframework.app_id,

@@ -46,9 +46,9 @@ def test_greeting_gets_a_fixed_reply(servers):
 
 
 @pytest.mark.stops_servers
-def test_ctrl_c_stops_both_servers(servers):
+def test_ctrl_c_stops_all_servers(servers):
     servers.send_signal(signal.SIGINT)
     assert servers.wait(timeout=60) is not None
-    for port in (5005, 5055):
+    for port in (5005, 5055, 8080):
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
