@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup index train run test validate lock clean teams-package
+.PHONY: help setup index train run test validate stories lock clean teams-package
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -38,7 +38,10 @@ run: index train  ## set up, build, train, then start the action server and the 
 validate: setup  ## check the Rasa training data
 	$(RASA) data validate --fail-on-warnings
 
-test: index train validate  ## the whole test suite
+stories: train  ## check the test conversations in tests/test_stories.yml
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test
+
+test: index train validate stories  ## the whole test suite
 	$(PY) -m pytest
 
 teams-package: setup  ## write dist/teams-app.zip, the Teams app to upload (needs TEAMS_APP_ID)

@@ -7,12 +7,25 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import search
-from bot.answer import answer
+from bot.answer import DEFAULT_CONTACTS, Reply, answer, compare, full_section, source
+from bot.config import settings
+from bot.corpus import Passage
+from bot.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
+
+# Offered after every quoted answer; each payload is an intent of its own.
+ANSWER_BUTTONS = [
+    {"title": "Full section", "payload": "/full_section"},
+    {"title": "Other councils", "payload": "/other_councils"},
+    {"title": "Helpful", "payload": "/feedback_good"},
+    {"title": "Not helpful", "payload": "/feedback_bad"},
+]
+ASK_OTHERS = "tell you what the other councils say"
 
 
 @lru_cache(maxsize=1)
@@ -21,20 +34,155 @@ def searcher() -> search.Searcher:
     return search.load()
 
 
+@lru_cache(maxsize=1)
+def feedback() -> FeedbackStore:
+    return FeedbackStore(settings().feedback_db)
+
+
 # Load at start-up, so the action server is ready only once it can answer at full speed.
 searcher()
+
+
+def member_council(tracker: Tracker) -> tuple[str | None, list[dict]]:
+    """The member's council (slot, or else the widget's message metadata), and the event that
+    remembers it when it came from the metadata."""
+    council = tracker.get_slot("council")
+    if council in searcher().councils():
+        return council, []
+    offered = str((tracker.latest_message.get("metadata") or {}).get("council") or "").lower()
+    if offered in searcher().councils():
+        return offered, [SlotSet("council", offered)]
+    return None, []
+
+
+def last_shown(tracker: Tracker, dispatcher: CollectingDispatcher, then: str) -> Passage | None:
+    """The passage last quoted first; if there is none, asks for a question and says what
+    follows it (`then`)."""
+    ids = tracker.get_slot("last_passages") or []
+    shown = searcher().index.by_id(ids[0]) if ids else None
+    if not shown or (then == ASK_OTHERS and not tracker.get_slot("last_question")):
+        dispatcher.utter_message(text=f"Ask me a question first, and then I can {then}.")
+        return None
+    return shown
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply, buttons: list[dict] | None = None) -> None:
+    for i, text in enumerate(reply.messages):
+        last = i == len(reply.messages) - 1
+        dispatcher.utter_message(text=text, buttons=buttons if last and buttons else None)
+    dispatcher.utter_message(json_message=reply.payload)
+
+
+def remember(question: str | None, passages: list[Passage]) -> list[dict]:
+    events = [SlotSet("last_passages", [p.id for p in passages])]
+    if question is not None:
+        events.insert(0, SlotSet("last_question", question))
+    return events
 
 
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         question = tracker.latest_message.get("text") or ""
-        result = answer(searcher(), question)
-        for text in result.messages():
-            dispatcher.utter_message(text=text)
-        dispatcher.utter_message(json_message=result.payload())
+        council, events = member_council(tracker)
+        result = answer(searcher(), question, council=council)
+        shown = [h.passage for h in ([result.best, *result.others] if result.covered else [])]
+        reply = Reply(result.messages(), result.payload(), shown)
+        send(dispatcher, reply, ANSWER_BUTTONS if result.covered else None)
+        if not result.covered and question.strip():
+            feedback().record(tracker.sender_id, "not_covered", question, [])
+        return events + remember(question, shown)
+
+
+class ActionSetCouncil(Action):
+    def name(self) -> str:
+        return "action_set_council"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        councils = searcher().councils()
+        said = next(tracker.get_latest_entity_values("council"), None)
+        key = (said or "").lower()
+        if key not in councils:
+            key = searcher().named_council(tracker.latest_message.get("text") or "") or ""
+        if key not in councils:
+            names = ", ".join(c.name for c in councils.values())
+            dispatcher.utter_message(text=f"I have guidance from {names}. Which is your council?")
+            return []
+        dispatcher.utter_message(
+            text=f"Thank you. From now on I'll quote {councils[key].name}'s guidance first."
+        )
+        return [SlotSet("council", key)]
+
+
+class ActionFullSection(Action):
+    def name(self) -> str:
+        return "action_full_section"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        shown = last_shown(tracker, dispatcher, "show you the whole section its answer comes from")
+        if not shown:
+            return []
+        reply = full_section(searcher().index.passages, shown)
+        send(dispatcher, reply)
+        return remember(None, reply.passages)
+
+
+class ActionOtherCouncils(Action):
+    def name(self) -> str:
+        return "action_other_councils"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        shown = last_shown(tracker, dispatcher, ASK_OTHERS)
+        if not shown:
+            return []
+        reply = compare(searcher(), tracker.get_slot("last_question"), exclude=shown.document.council.key)
+        send(dispatcher, reply)
+        return remember(None, reply.passages) if reply.passages else []
+
+
+class ActionCompareCouncils(Action):
+    def name(self) -> str:
+        return "action_compare_councils"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        question = tracker.latest_message.get("text") or ""
+        reply = compare(searcher(), question)
+        send(dispatcher, reply)
+        return remember(question, reply.passages)
+
+
+class ActionSource(Action):
+    def name(self) -> str:
+        return "action_source"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        shown = last_shown(tracker, dispatcher, "tell you where its answer comes from")
+        if not shown:
+            return []
+        dispatcher.utter_message(text=source(shown))
+        return []
+
+
+class ActionFeedback(Action):
+    def name(self) -> str:
+        return "action_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_good"
+        question = tracker.get_slot("last_question") or ""
+        shown = tracker.get_slot("last_passages") or []
+        feedback().record(tracker.sender_id, "helpful" if helpful else "not_helpful", question, shown)
+        if helpful:
+            dispatcher.utter_message(text="Thank you, that's noted.")
+            return []
+        council, _ = member_council(tracker)
+        contacts = searcher().councils()[council].contacts if council else DEFAULT_CONTACTS
+        dispatcher.utter_message(
+            text=(
+                "Sorry that didn't help. I've noted it so the guidance can be improved. You could "
+                f"ask in other words, or ask {contacts}."
+            )
+        )
         return []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import settings
-from bot.corpus import Passage
+from bot.corpus import SECTION_SEPARATOR, Passage
 from bot.index import Hit
 from bot.search import Searcher
 
@@ -15,11 +15,11 @@ CANDIDATES = 20
 DEFAULT_CONTACTS = "your council's Monitoring Officer or Communications Team"
 
 
-def cite(passage: Passage) -> str:
+def cite(passage: Passage, section: str | None = None) -> str:
     """Council, document (year) and section path, e.g.
     'Peterborough City Council, Draft Social Media Code for Members (2019), Key Principles › Practices to Avoid'."""
     doc = passage.document
-    return f"{doc.council.name}, {doc.title} ({doc.year}), {passage.section_path}"
+    return f"{doc.council.name}, {doc.title} ({doc.year}), {section or passage.section_path}"
 
 
 def quote(passage: Passage) -> str:
@@ -95,3 +95,67 @@ def answer(searcher: Searcher, question: str, council: str | None = None, k: int
             others.append(hit)
             seen.add(key)
     return Answer(question, best, others, contacts=contacts)
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+@dataclass
+class Reply:
+    """Text messages and the same content structured, as every follow-up returns them."""
+
+    messages: list[str]
+    payload: dict
+    passages: list[Passage] = field(default_factory=list)  # what the reply quotes
+
+
+def full_section(passages: list[Passage], shown: Passage) -> Reply:
+    """Every passage of the section `shown` belongs to, in the document's order, cited once."""
+    section = [p for p in passages if p.document.id == shown.document.id and p.heading == shown.heading]
+    heading = SECTION_SEPARATOR.join(shown.heading)
+    citation = cite(shown, heading)
+    # Single line breaks only: channels split a message at blank lines.
+    quoted = "\n".join(f"“{p.text}”" for p in section)
+    return Reply(
+        [f"The whole of {heading}:\n{quoted}\n— {citation}"],
+        {
+            "type": "section",
+            "council": shown.document.council.name,
+            "document": shown.document.title,
+            "section": heading,
+            "citation": citation,
+            "passages": [{"passage_id": p.id, "text": p.text} for p in section],
+        },
+        section,
+    )
+
+
+def compare(searcher: Searcher, question: str, exclude: str | None = None) -> Reply:
+    """What each council (but `exclude`) says on the question: its best relevant passage, or
+    plainly that its documents here do not address it."""
+    threshold = settings().min_score
+    on_topic = searcher.on_topic(question)
+    best = searcher.best_per_council(question)
+    messages, rows, quoted = [], [], []
+    for key, council in searcher.councils().items():
+        if key == exclude:
+            continue
+        hit = best.get(key)
+        if on_topic and hit and hit.score >= threshold:
+            messages.append(f"{council.name}:\n{quote(hit.passage)}")
+            rows.append({"council": council.name, "addressed": True, **quote_payload(hit)})
+            quoted.append(hit.passage)
+        else:
+            messages.append(f"{council.name}: the guidance I have from this council does not address this.")
+            rows.append({"council": council.name, "addressed": False})
+    return Reply(messages, {"type": "comparison", "question": question, "councils": rows}, quoted)
+
+
+def source(passage: Passage) -> str:
+    """Where a quoted passage comes from, in full."""
+    doc = passage.document
+    return (
+        f"That passage comes from {doc.council.name}'s “{doc.title}” ({doc.kind}, dated "
+        f"{doc.date}, status: {doc.status}), section {passage.section_path}. "
+        f"Its source text is {doc.file} in the assistant's corpus."
+    )

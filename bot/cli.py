@@ -3,6 +3,7 @@
     bot build                 build the index if the corpus or model changed (--force: always)
     bot ask "question" [--council KEY] [-k N] [--json]
     bot eval [--misses]       retrieval quality on tests/data/questions.yml, per method
+    bot report [--top N]      unanswered questions and answers rated not helpful
     bot passages [--json]     every passage with its id and section path
 """
 
@@ -71,6 +72,14 @@ def _eval(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from bot.config import settings
+    from bot.feedback import FeedbackStore
+
+    print(FeedbackStore(settings().feedback_db).report(args.top))
+    return 0
+
+
 def _passages(args) -> int:
     from bot.config import settings
     from bot.corpus import load_corpus
@@ -100,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("--questions", type=Path, default=None, help="a questions file (default: tests/data/questions.yml)")
     evaluation.add_argument("--misses", action="store_true", help="also list what hybrid search gets wrong")
     evaluation.set_defaults(run=_eval)
+    report = commands.add_parser("report", help="unanswered questions and unhelpful answers")
+    report.add_argument("--top", type=int, default=20, help="how many of each to list")
+    report.set_defaults(run=_report)
     listing = commands.add_parser("passages", help="list every passage")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_passages)

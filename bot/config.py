@@ -23,6 +23,8 @@ class Settings:
     min_score: float
     # How many passages from other councils may follow the best one.
     max_other_councils: int
+    # Ratings and unanswered questions (bot/feedback.py).
+    feedback_db: Path
 
     def model_path(self) -> str:
         """The sentence-transformers model to load: the bundled one, or a name or path."""
@@ -46,4 +48,5 @@ def settings() -> Settings:
         model=os.environ.get("BOT_MODEL", BUNDLED_MODEL),
         min_score=float(os.environ.get("BOT_MIN_SCORE", "0.36")),
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
+        feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
     )

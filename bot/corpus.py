@@ -20,6 +20,8 @@ import yaml
 
 METADATA_FILE = "documents.yml"
 SECTION_SEPARATOR = " › "
+# The section of passages that come before a document's first heading (a report's cover).
+OPENING_SECTION = "Front sheet"
 
 BULLET = re.compile(r"^\s*(?:[-•]\s+o\s+|[-•]\s+|o\s+(?=\S))")
 NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(\S.*)$")
@@ -66,10 +68,18 @@ class Passage:
     section: tuple[str, ...]
     text: str
     lines: tuple[int, ...] = field(compare=False)
+    # How many leading parts of `section` are headings; the rest name the paragraph ("4.1"),
+    # the bullet's label ("Libel") or the table column ("Do's") within that heading's section.
+    heading_depth: int = 0
 
     @property
     def section_path(self) -> str:
         return SECTION_SEPARATOR.join(self.section)
+
+    @property
+    def heading(self) -> tuple[str, ...]:
+        """The section this passage belongs to, as its headings name it."""
+        return self.section[: self.heading_depth or len(self.section)]
 
 
 @dataclass(frozen=True)
@@ -403,7 +413,8 @@ class _Builder:
         self.stack: list[Unit] = []
         # The numbered paragraph ("2.2") that unnumbered paragraphs and bullets below it belong to.
         self.paragraph_number = ""
-        self.pending: list[tuple[tuple[str, ...], Unit]] = []  # passages of the current block
+        # Passages of the current block: (section path, how many parts are headings, unit).
+        self.pending: list[tuple[tuple[str, ...], int, Unit]] = []
         self.passages: list[Passage] = []
         self.heading_lines: set[int] = set()
         self.seen_ids: set[str] = set()
@@ -455,11 +466,12 @@ class _Builder:
             self.push(unit)
             return
         if _continues(previous, unit) and self.pending:
-            section, earlier = self.pending[-1]
+            earlier = self.pending[-1][2]
             earlier.text = f"{earlier.text} {unit.text}"
             earlier.lines += unit.lines
             return
-        section = self.section()
+        section = self.section() or [OPENING_SECTION]
+        depth = len(section)
         if unit.number:
             self.paragraph_number = unit.number
         if self.paragraph_number:
@@ -467,26 +479,25 @@ class _Builder:
         if unit.label:
             section.append(display_heading(_strip_inline_noise(unit.label, self.inline)))
             self.heading_lines.update(unit.label_lines)
-        self.pending.append((tuple(section) or ("Front sheet",), unit))
+        self.pending.append((tuple(section), depth, unit))
 
     def add_table(self, rows: list[Unit]) -> None:
         header = rows[0]
         self.heading_lines.update(header.lines)
-        base = self.section()
+        base = self.section() or [OPENING_SECTION]
         for row in rows[1:]:
             for name, cell in zip(header.cells, row.cells):
                 column = display_heading(_strip_inline_noise(name, self.inline))
-                self.pending.append(
-                    (tuple(base + [column]) or ("Front sheet",), Unit("cell", cell, row.lines))
-                )
+                self.pending.append((tuple(base + [column]), len(base), Unit("cell", cell, row.lines)))
 
     def flush(self) -> None:
         document = self.documents[self.doc_index]
-        for section, unit in self.pending:
+        for section, depth, unit in self.pending:
             text = _strip_inline_noise(unit.text, self.inline)
             if not text:
                 continue
-            self.passages.append(Passage(self._id(document, section, text), document, section, text, tuple(unit.lines)))
+            passage_id = self._id(document, section, text)
+            self.passages.append(Passage(passage_id, document, section, text, tuple(unit.lines), depth))
         self.pending = []
 
     def _id(self, document: Document, section: tuple[str, ...], text: str) -> str:

@@ -145,6 +145,7 @@ def _serialise(passages: list[Passage]) -> list[dict]:
             "section": list(p.section),
             "text": p.text,
             "lines": list(p.lines),
+            "heading_depth": p.heading_depth,
         }
         for p in passages
     ]
@@ -158,7 +159,14 @@ def _deserialise(rows: list[dict]) -> list[Passage]:
             council = Council(**{**doc["council"], "aliases": tuple(doc["council"].get("aliases", ()))})
             documents[doc["id"]] = Document(**{**doc, "council": council})
         passages.append(
-            Passage(row["id"], documents[doc["id"]], tuple(row["section"]), row["text"], tuple(row["lines"]))
+            Passage(
+                row["id"],
+                documents[doc["id"]],
+                tuple(row["section"]),
+                row["text"],
+                tuple(row["lines"]),
+                row["heading_depth"],
+            )
         )
     return passages
 

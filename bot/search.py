@@ -218,6 +218,16 @@ class Searcher:
             return bm25
         return w.dense * self.index.dense_scores(prepared) + (1 - w.dense) * bm25
 
+    def best_per_council(self, question: str) -> dict[str, Hit]:
+        """Each council's best passage for the question."""
+        if not question.strip():
+            return {}
+        scores = self.scores(question)
+        best: dict[str, Hit] = {}
+        for i in np.argsort(-scores, kind="stable"):
+            best.setdefault(self.council_of[i], Hit(self.passages[i], float(scores[i])))
+        return best
+
     def search(
         self, question: str, k: int = 5, council: str | None = None, method: str = "hybrid"
     ) -> list[Hit]:

@@ -15,6 +15,7 @@ export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT}"
 read -ra cors_origins <<<"${CORS_ORIGINS//,/ }"
 MODEL="${RASA_MODEL:-models/current.tar.gz}"
 LOG_DIR="${LOG_DIR:-var/log}"
+RUN_DIR="${RUN_DIR:-var/run}"  # the servers' process ids
 export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
 # The action server is reached only by the Rasa server, so it listens on loopback alone.
 export SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
@@ -25,7 +26,7 @@ export TEAMS_APP_ID="${TEAMS_APP_ID:-}" TEAMS_APP_PASSWORD="${TEAMS_APP_PASSWORD
     TEAMS_APP_TYPE="${TEAMS_APP_TYPE:-}" TEAMS_TENANT_ID="${TEAMS_TENANT_ID:-}" \
     TEAMS_OPENID_METADATA_URL="${TEAMS_OPENID_METADATA_URL:-}" TEAMS_TOKEN_URL="${TEAMS_TOKEN_URL:-}"
 
-mkdir -p var "$LOG_DIR"
+mkdir -p var "$LOG_DIR" "$RUN_DIR"
 for port in "$RASA_PORT" "$ACTION_PORT" "$WEB_PORT"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "error: port $port is already in use; stop whatever is using it and try again." >&2
@@ -48,17 +49,26 @@ on_signal() {
 trap on_signal INT TERM
 trap stop_servers EXIT
 
+start_action_server() {
+    .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >>"$LOG_DIR/actions.log" 2>&1 &
+    action_pid=$!
+    pids+=("$action_pid")
+    echo "$action_pid" >"$RUN_DIR/actions.pid"
+}
+
 echo "==> starting the action server on 127.0.0.1:$ACTION_PORT (log: $LOG_DIR/actions.log)"
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$LOG_DIR/actions.log" 2>&1 &
-pids+=($!)
+start_action_server
 echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" \
     --endpoints endpoints.yml --credentials credentials.yml --cors "${cors_origins[@]}" \
     >"$LOG_DIR/rasa.log" 2>&1 &
-pids+=($!)
+rasa_pid=$!
+pids+=("$rasa_pid")
+echo "$rasa_pid" >"$RUN_DIR/rasa.pid"
 echo "==> starting the demo page's web server on $WEB_HOST:$WEB_PORT (log: $LOG_DIR/web.log)"
 .venv/bin/python -m http.server "$WEB_PORT" --bind "$WEB_HOST" --directory web >"$LOG_DIR/web.log" 2>&1 &
-pids+=($!)
+web_pid=$!
+pids+=("$web_pid")
 
 wait_for() {  # name url pid log
     for _ in $(seq 1 300); do
@@ -73,9 +83,9 @@ wait_for() {  # name url pid log
     echo "error: the $1 did not start within 5 minutes; see $4" >&2
     exit 1
 }
-wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "${pids[0]}" "$LOG_DIR/actions.log"
-wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "${pids[1]}" "$LOG_DIR/rasa.log"
-wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "${pids[2]}" "$LOG_DIR/web.log"
+wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "$action_pid" "$LOG_DIR/actions.log"
+wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "$rasa_pid" "$LOG_DIR/rasa.log"
+wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "$web_pid" "$LOG_DIR/web.log"
 
 if [ -n "$TEAMS_APP_ID" ]; then
     teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
@@ -92,6 +102,22 @@ cat <<INFO
     $teams
     Press Ctrl-C to stop the servers.
 INFO
-wait -n "${pids[@]}" || true
-echo "error: a server stopped unexpectedly; see $LOG_DIR/" >&2
-exit 1
+# Keep going: a crashed action server is started again (members get an apology meanwhile, and
+# answers resume without restarting Rasa); if the Rasa server or the web server stops,
+# everything stops.
+while true; do
+    wait -n || true
+    if ! kill -0 "$rasa_pid" 2>/dev/null; then
+        echo "error: the Rasa server stopped unexpectedly; see $LOG_DIR/rasa.log" >&2
+        exit 1
+    fi
+    if ! kill -0 "$web_pid" 2>/dev/null; then
+        echo "error: the web server stopped unexpectedly; see $LOG_DIR/web.log" >&2
+        exit 1
+    fi
+    if ! kill -0 "$action_pid" 2>/dev/null; then
+        echo "==> the action server stopped; starting it again (log: $LOG_DIR/actions.log)"
+        sleep 1
+        start_action_server
+    fi
+done

@@ -85,7 +85,13 @@ def servers(fake_botframework, tmp_path_factory):
     process = subprocess.Popen(
         ["scripts/run.sh"],
         cwd=ROOT,
-        env={**os.environ, **teams, "LOG_DIR": str(logs)},
+        env={
+            **os.environ,
+            **teams,
+            "LOG_DIR": str(logs),
+            "RUN_DIR": str(logs),
+            "BOT_FEEDBACK_DB": str(logs / "feedback.db"),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

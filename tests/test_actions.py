@@ -1,64 +1,197 @@
-"""action_answer_question, run as the action server runs it, with rasa-sdk's dispatcher."""
+"""Every custom action, run as the action server runs it, with rasa-sdk's dispatcher."""
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswerQuestion, searcher
+import actions.actions as actions
+from bot.feedback import FeedbackStore
+
+PLANNING = "Can I tweet my view on a planning application before the committee decides?"
 
 
-def run_action(text):
-    tracker = Tracker(
-        sender_id="test",
-        slots={},
-        latest_message={"text": text, "intent": {"name": "ask_guidance", "confidence": 0.9}},
+@pytest.fixture(autouse=True)
+def store(tmp_path, monkeypatch):
+    store = FeedbackStore(tmp_path / "feedback.db")
+    monkeypatch.setattr(actions, "feedback", lambda: store)
+    return store
+
+
+def tracker(text="", intent="ask_guidance", slots=None, metadata=None, entities=None):
+    return Tracker(
+        sender_id="conversation-1",
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "metadata": metadata or {},
+        },
         events=[],
         paused=False,
         followup_action=None,
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+def run(action, *args, **kwargs):
     dispatcher = CollectingDispatcher()
-    events = ActionAnswerQuestion().run(dispatcher, tracker, {})
+    events = action().run(dispatcher, tracker(*args, **kwargs), {})
     texts = [m["text"] for m in dispatcher.messages if m.get("text")]
     payloads = [m["custom"] for m in dispatcher.messages if m.get("custom")]
-    assert len(payloads) == 1, "one structured payload per reply"
-    return texts, payloads[0], events
+    buttons = [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return texts, payloads, buttons, slots
 
 
-def test_first_message_quotes_the_best_passage_with_its_citation():
-    texts, payload, events = run_action(
-        "Can I tweet my view on a planning application before the committee decides?"
-    )
-    best = payload["quotes"][0]
-    passage = searcher().index.by_id(best["passage_id"])
-    assert texts[0] == f"“{passage.text}”\n— {best['citation']}"
+def passage(passage_id):
+    return actions.searcher().index.by_id(passage_id)
+
+
+# --------------------------------------------------------------------------- answer
+
+
+def test_answer_quotes_the_best_passage_first_with_its_citation_and_buttons():
+    texts, payloads, buttons, slots = run(actions.ActionAnswerQuestion, PLANNING)
+    best = payloads[0]["quotes"][0]
+    shown = passage(best["passage_id"])
+    assert texts[0] == f"“{shown.text}”\n— {best['citation']}"
     assert best["citation"] == (
-        f"{passage.document.council.name}, {passage.document.title} "
-        f"({passage.document.year}), {passage.section_path}"
+        f"{shown.document.council.name}, {shown.document.title} ({shown.document.year}), {shown.section_path}"
     )
-    assert "predetermination" in (passage.text + passage.section_path).lower()
-    assert events == []
+    assert "predetermination" in (shown.text + shown.section_path).lower()
+    assert buttons == ["Full section", "Other councils", "Helpful", "Not helpful"]
+    assert slots["last_question"] == PLANNING
+    assert slots["last_passages"] == [q["passage_id"] for q in payloads[0]["quotes"]]
 
 
-def test_other_councils_follow_each_cited_and_distinct():
-    texts, payload, _ = run_action("Is it OK to post on social media after I have been drinking?")
-    assert 2 <= len(texts) <= 3
-    quotes = payload["quotes"]
-    assert len(quotes) == len(texts)
+def test_answer_adds_other_councils_each_cited_once():
+    texts, payloads, _, _ = run(actions.ActionAnswerQuestion, "Is it OK to post on social media after drinking?")
+    quotes = payloads[0]["quotes"]
+    assert 2 <= len(texts) == len(quotes) <= 3
     assert len({q["council"] for q in quotes}) == len(quotes)
     for text, q in zip(texts[1:], quotes[1:]):
         assert text == f"{q['council']} also says:\n“{q['text']}”\n— {q['citation']}"
 
 
-def test_uncovered_question_gets_no_quote_and_says_who_to_ask():
-    texts, payload, _ = run_action("What is the capital of Australia?")
-    assert len(texts) == 1
-    assert "“" not in texts[0]
-    assert "does not cover" in texts[0]
-    assert "Monitoring Officer" in texts[0]
-    assert payload["type"] == "not_covered"
+def test_the_members_council_is_quoted_first():
+    for council in ("coventry", "peterborough", "broxtowe"):
+        _, payloads, _, _ = run(actions.ActionAnswerQuestion, "Can I post after a few drinks?", slots={"council": council})
+        assert passage(payloads[0]["quotes"][0]["passage_id"]).document.council.key == council
 
 
-def test_empty_message_is_not_covered_rather_than_an_error():
-    texts, payload, _ = run_action("")
-    assert payload["type"] == "not_covered" and texts
+def test_a_council_sent_as_metadata_is_remembered_and_used():
+    _, payloads, _, slots = run(actions.ActionAnswerQuestion, "Can I post after a few drinks?", metadata={"council": "Peterborough"})
+    assert slots["council"] == "peterborough"
+    assert passage(payloads[0]["quotes"][0]["passage_id"]).document.council.key == "peterborough"
+
+
+def test_uncovered_question_gets_no_quote_says_who_to_ask_and_is_recorded(store):
+    texts, payloads, buttons, slots = run(actions.ActionAnswerQuestion, "What is the capital of Australia?", slots={"council": "broxtowe"})
+    assert len(texts) == 1 and "“" not in texts[0]
+    assert "does not cover" in texts[0] and "Broxtowe Borough Council's Monitoring Officer" in texts[0]
+    assert payloads[0]["type"] == "not_covered" and buttons == []
+    assert slots["last_passages"] == []
+    [entry] = store.entries("not_covered")
+    assert (entry.conversation_id, entry.question) == ("conversation-1", "What is the capital of Australia?")
+
+
+def test_empty_message_is_not_covered_rather_than_an_error(store):
+    texts, payloads, _, _ = run(actions.ActionAnswerQuestion, "")
+    assert payloads[0]["type"] == "not_covered" and texts
+    assert store.entries() == []
+
+
+# --------------------------------------------------------------------------- council
+
+
+@pytest.mark.parametrize(
+    "text, entity, expected",
+    [
+        ("I'm a Broxtowe councillor", "broxtowe", "broxtowe"),
+        ("I'm on Cambs county council", "cambridgeshire", "cambridgeshire"),
+        ("I sit on Peterborough City Council", None, "peterborough"),
+    ],
+)
+def test_set_council_remembers_the_council(text, entity, expected):
+    entities = [{"entity": "council", "value": entity}] if entity else []
+    texts, _, _, slots = run(actions.ActionSetCouncil, text, "set_council", entities=entities)
+    assert slots == {"council": expected}
+    assert actions.searcher().councils()[expected].name in texts[0]
+
+
+def test_an_unknown_council_is_asked_about():
+    texts, _, _, slots = run(actions.ActionSetCouncil, "I'm on Atlantis council", "set_council")
+    assert slots == {} and "Which is your council?" in texts[0]
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+def answered(question=PLANNING, **kwargs):
+    _, payloads, _, slots = run(actions.ActionAnswerQuestion, question, **kwargs)
+    return {"last_question": slots["last_question"], "last_passages": slots["last_passages"], **kwargs.get("slots", {})}
+
+
+def test_full_section_shows_every_passage_of_the_section_in_order():
+    slots = answered("What are the legal issues around libel?", slots={"council": "broxtowe"})
+    shown = passage(slots["last_passages"][0])
+    texts, payloads, _, new_slots = run(actions.ActionFullSection, "/full_section", "full_section", slots=slots)
+    section = [p for p in actions.searcher().index.passages if p.document.id == shown.document.id and p.heading == shown.heading]
+    assert len(section) > 1 and [p["passage_id"] for p in payloads[0]["passages"]] == [p.id for p in section]
+    for p in section:
+        assert f"“{p.text}”" in texts[0]
+    assert texts[0].endswith(f"— {payloads[0]['citation']}")
+    assert payloads[0]["section"] == " › ".join(shown.heading) and payloads[0]["citation"].endswith(payloads[0]["section"])
+    assert new_slots["last_passages"] == [p.id for p in section]
+
+
+def test_other_councils_quote_each_other_council_or_say_it_is_not_addressed():
+    slots = answered()
+    first = passage(slots["last_passages"][0]).document.council
+    texts, payloads, _, _ = run(actions.ActionOtherCouncils, "/other_councils", "other_councils", slots=slots)
+    councils = [row["council"] for row in payloads[0]["councils"]]
+    assert first.name not in councils and len(councils) == 3
+    for text, row in zip(texts, payloads[0]["councils"]):
+        if row["addressed"]:
+            assert text == f"{row['council']}:\n“{row['text']}”\n— {row['citation']}"
+        else:
+            assert text == f"{row['council']}: the guidance I have from this council does not address this."
+    assert any(row["addressed"] for row in payloads[0]["councils"])
+
+
+def test_compare_gives_one_passage_per_council_and_says_plainly_which_do_not_address_it():
+    texts, payloads, _, slots = run(actions.ActionCompareCouncils, "how do the councils differ on drinking before posting?", "compare_councils")
+    rows = payloads[0]["councils"]
+    assert len(rows) == len(texts) == 4
+    addressed = {r["council"] for r in rows if r["addressed"]}
+    assert {"Coventry City Council", "Peterborough City Council", "Broxtowe Borough Council"} <= addressed
+    assert "Cambridgeshire County Council: the guidance I have from this council does not address this." in texts
+    assert slots["last_question"].startswith("how do the councils differ")
+
+
+def test_source_names_document_date_status_and_section():
+    slots = answered()
+    shown = passage(slots["last_passages"][0])
+    texts, _, _, _ = run(actions.ActionSource, "where does that come from?", "source", slots=slots)
+    for part in (shown.document.council.name, shown.document.title, shown.document.date, shown.document.status, shown.section_path):
+        assert part in texts[0]
+
+
+@pytest.mark.parametrize("action", [actions.ActionFullSection, actions.ActionOtherCouncils, actions.ActionSource])
+def test_follow_ups_before_any_answer_ask_for_a_question(action):
+    texts, payloads, _, slots = run(action, "show me more", "full_section")
+    assert texts[0].startswith("Ask me a question first") and payloads == [] and slots == {}
+
+
+def test_feedback_is_recorded_with_question_and_passages(store):
+    slots = answered()
+    texts, _, _, _ = run(actions.ActionFeedback, "/feedback_good", "feedback_good", slots=slots)
+    assert texts == ["Thank you, that's noted."]
+    texts, _, _, _ = run(actions.ActionFeedback, "/feedback_bad", "feedback_bad", slots={**slots, "council": "coventry"})
+    assert "noted" in texts[0] and "Coventry City Council's Monitoring Officer" in texts[0]
+    good, bad = store.entries()
+    assert (good.kind, bad.kind) == ("helpful", "not_helpful")
+    assert bad.question == PLANNING and list(bad.passage_ids) == slots["last_passages"]
+    assert bad.conversation_id == "conversation-1"
