@@ -1,8 +1,10 @@
 """The chat widget's socket.io channel: its settings and what it accepts, without a server."""
 
+import asyncio
+
 import pytest
 
-from channels.webchat import WebChatInput, message_problem, parse_origins
+from channels.webchat import WebChatInput, WebChatOutput, message_problem, parse_origins
 
 SESSION = "0123456789abcdef0123456789abcdef"
 
@@ -49,3 +51,24 @@ def test_the_channel_takes_its_origins_and_rasa_settings_from_credentials():
 )
 def test_a_malformed_message_is_named_not_handled(data, problem):
     assert message_problem(data, "metadata", session_persistence=True) == problem
+
+
+class RecordingServer:
+    """Stands in for python-socketio's server: records what the channel emits."""
+
+    def __init__(self):
+        self.emitted = []
+
+    async def emit(self, event, data=None, room=None, **kwargs):
+        self.emitted.append((event, data, room))
+
+
+def test_custom_payloads_and_buttons_without_text_reach_the_widget():
+    server = RecordingServer()
+    buttons = [{"title": "Full section", "payload": "/full_section"}]
+    message = {"text": None, "buttons": buttons, "custom": {"type": "answer", "quotes": []}}
+    asyncio.run(WebChatOutput(server, "bot_uttered").send_response("session", message))
+    assert server.emitted == [
+        ("bot_uttered", {"text": "", "quick_replies": [{"content_type": "text", **buttons[0]}]}, "session"),
+        ("bot_uttered", {"custom": {"type": "answer", "quotes": []}}, "session"),
+    ]

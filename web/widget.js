@@ -158,8 +158,8 @@
         return el("div", { class: "ccw-msg ccw-bot" }, hidden("Assistant: "), String(entry.text));
       case "quotes":
         return el("div", { class: "ccw-msg ccw-bot ccw-answer" }, hidden("Assistant: "),
-          ...entry.quotes.flatMap((quote, i) => [
-            i > 0 ? el("p", { class: "ccw-also" }, `${quote.council} also says:`) : null,
+          ...entry.quotes.flatMap((quote) => [
+            quote.intro ? el("p", { class: "ccw-also" }, String(quote.intro)) : null,
             quoteFigure([quote.text], quote),
           ]).filter(Boolean));
       case "section":
@@ -211,43 +211,66 @@
     nodes.delete(entry);
   }
 
-  // A structured reply (quotes, a section) repeats texts sent just before it as plain messages:
-  // it takes the place of the first of them, and they go.
-  function isRepeat(text, strings) {
-    const lines = text.split("\n").map((line) => line.trim().replace(/^\u2014 ?/, "").replace(/^\u201c/, "").replace(/\u201d$/, "").trim())
-      .filter(Boolean);
-    return lines.length > 0 && lines.every((line) => strings.some((s) => s.includes(line)));
+  // A structured reply (quotes, a section) comes after the same content sent as plain texts.
+  // It is shown after the first of those texts, and what they repeat of it goes: a text made
+  // only of quoted lines and citations goes, an introduction ("The whole of 3.3:") stays.
+  function isRepeated(line, strings) {
+    const core = line.trim().replace(/^\u2014 ?/, "").replace(/^\u201c/, "").replace(/\u201d$/, "").trim();
+    return core.length >= 12 && strings.some((s) => s.includes(core));
   }
 
-  function addInPlaceOfRepeats(entry, strings) {
+  function addInPlaceOfCopies(entry, strings) {
     const turnStart = state.entries.map((e) => e.kind).lastIndexOf("user") + 1;
-    const repeats = state.entries.slice(turnStart).filter((e) => e.kind === "text" && isRepeat(e.text, strings));
-    if (!repeats.length) return add(entry);
-    state.entries.splice(state.entries.indexOf(repeats[0]), 0, entry);
-    show(entry, repeats[0]);
-    repeats.forEach(remove);
+    const copies = state.entries.slice(turnStart)
+      .filter((e) => e.kind === "text" && e.text.split("\n").some((line) => isRepeated(line, strings)));
+    if (!copies.length) return add(entry);
+    const at = state.entries.indexOf(copies[0]) + 1;
+    state.entries.splice(at, 0, entry);
+    show(entry, state.entries[at + 1]);
+    for (const copy of copies) {
+      const rest = copy.text.split("\n").filter((line) => !isRepeated(line, strings)).join("\n").trim();
+      if (rest) {
+        copy.text = rest;
+        const node = render(copy);
+        nodes.get(copy).replaceWith(node);
+        nodes.set(copy, node);
+      } else {
+        remove(copy);
+      }
+    }
     save();
   }
 
   // ---- Messages from the bot ----
 
   const str = (value) => (value === null || value === undefined ? "" : String(value));
+  const quote = (q, intro) => ({ intro, text: str(q.text), council: str(q.council), document: str(q.document),
+    section: str(q.section), citation: str(q.citation) });
+
+  // The quotes of a structured reply: an answer (the best passage, then other councils'), or a
+  // comparison of councils (those whose guidance addresses the question).
+  function quotesOf(custom) {
+    if (custom.type === "answer" && Array.isArray(custom.quotes)) {
+      return custom.quotes.filter(Boolean).map((q, i) => quote(q, i ? `${str(q.council)} also says:` : ""));
+    }
+    if (custom.type === "comparison" && Array.isArray(custom.councils)) {
+      return custom.councils.filter((row) => row && row.addressed).map((row) => quote(row, `${str(row.council)}:`));
+    }
+    return [];
+  }
 
   function receive(data) {
     if (!data || typeof data !== "object") return;
     stopWaiting();
     if (typeof data.text === "string" && data.text.trim()) add({ kind: "text", text: data.text });
-    const custom = data.custom;
-    if (custom && custom.type === "answer" && Array.isArray(custom.quotes) && custom.quotes.length) {
-      const quotes = custom.quotes.map((q) => ({ text: str(q.text), council: str(q.council), document: str(q.document),
-        section: str(q.section), citation: str(q.citation) }));
-      addInPlaceOfRepeats({ kind: "quotes", quotes },
-        quotes.flatMap((q) => [q.text, q.citation, `${q.council} also says:`]));
-    } else if (custom && custom.type === "section" && Array.isArray(custom.passages) && custom.passages.length) {
+    const custom = data.custom && typeof data.custom === "object" ? data.custom : {};
+    const quotes = quotesOf(custom);
+    if (quotes.length) {
+      addInPlaceOfCopies({ kind: "quotes", quotes }, quotes.flatMap((q) => [q.intro, q.text, q.citation]));
+    } else if (custom.type === "section" && Array.isArray(custom.passages) && custom.passages.length) {
       const section = { council: str(custom.council), document: str(custom.document), section: str(custom.section),
         citation: str(custom.citation), passages: custom.passages.map((p) => str(p && p.text)) };
-      addInPlaceOfRepeats({ kind: "section", section },
-        [...section.passages, section.citation, section.section]);
+      addInPlaceOfCopies({ kind: "section", section }, [...section.passages, section.citation]);
     }
     const buttons = Array.isArray(data.quick_replies) ? data.quick_replies : data.buttons;
     if (Array.isArray(buttons) && buttons.length) {
