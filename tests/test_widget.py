@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bot.corpus import load_corpus
+from bot.corpus import SECTION_SEPARATOR, load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "http://localhost:8080/"
@@ -86,11 +86,11 @@ def session_id(page):
     return json.loads(saved)["sessionId"]
 
 
-def user_events(sender_id):
-    """The member's messages as the Rasa server keeps them (var/tracker.db)."""
+def events(sender_id, type_name="user"):
+    """The conversation's events of a type as the Rasa server keeps them (var/tracker.db)."""
     with sqlite3.connect(ROOT / "var" / "tracker.db") as db:
         rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender_id,)
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id", (sender_id, type_name)
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -139,9 +139,30 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "desktop.png")
 
+    # The answer's buttons, by keyboard: back from the question box to "Full section".
+    replies = page.get_by_role("group", name="Suggested replies")
+    expect(replies.get_by_role("button")).to_have_text(["Full section", "Other councils", "Helpful", "Not helpful"])
+    full_section = replies.get_by_role("button", name="Full section")
+    for _ in range(6):
+        page.keyboard.press("Shift+Tab")
+        if full_section.evaluate("button => button === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator(".ccw-user").nth(1)).to_have_text("You said: Full section")
+    section = page.locator(".ccw-full-section")
+    expect(section).to_be_visible(timeout=REPLY_TIMEOUT)
+    expect(replies).to_have_count(0)  # used up
+    passages = [PASSAGES[text] for text in section.locator("blockquote p").all_text_contents()]
+    assert best in passages and {p.heading for p in passages} == {best.heading}
+    heading = SECTION_SEPARATOR.join(best.heading)
+    expect(section.locator("figcaption")).to_have_text(f"{best.document.council.name} · {best.document.title} · {heading}")
+    # Each passage once in the section, and the best once in the answer before it: no plain copies.
+    assert page.locator(".ccw-log").text_content().count(best.text) == 2
+    page.screenshot(path=SCREENSHOTS / "desktop-full-section.png")
+
     # A question containing markup is shown as the text it is, and runs nothing.
     ask(page, INJECTION)
-    expect(page.locator(".ccw-user").nth(1)).to_have_text("You said: " + INJECTION)
+    expect(page.locator(".ccw-user").nth(2)).to_have_text("You said: " + INJECTION)
     assert page.locator(".ccw img").count() == 0
     assert page.dialogs == []
 
@@ -151,13 +172,13 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     expect(page.get_by_role("region", name="Social media guidance")).to_be_visible()
     expect(page.locator(".ccw-log")).to_have_text(log_before, use_inner_text=True)
     check_quote(page.locator(".ccw-answer figure").first)
-    expect(page.locator(".ccw-user").nth(1)).to_have_text("You said: " + INJECTION)
+    expect(page.locator(".ccw-user").nth(2)).to_have_text("You said: " + INJECTION)
     assert page.locator(".ccw img").count() == 0
 
     # The conversation carries on in the same Rasa session.
     ask(page, "thanks")
     assert session_id(page) == session
-    assert [e["text"] for e in user_events(session)] == [QUESTION, INJECTION, "thanks"]
+    assert [e["text"] for e in events(session)] == [QUESTION, "/full_section", INJECTION, "thanks"]
     assert page.dialogs == []
 
 
@@ -187,9 +208,13 @@ def test_preselected_council_goes_to_the_bot_as_message_metadata(page):
         '<script src="/widget.js" data-server="http://localhost:5005" data-council="coventry" defer></script>'
     )
     open_chat(page)
-    ask(page, "hello")
-    [event] = user_events(session_id(page))
-    assert event["text"] == "hello" and event["metadata"]["council"] == "coventry"
+    ask(page, QUESTION)
+    expect(page.locator(".ccw-answer")).to_be_visible()
+    [said] = events(session_id(page))
+    assert said["text"] == QUESTION and said["metadata"]["council"] == "coventry"
+    # The bot took the member's council from the metadata, without asking.
+    slots = [(e["name"], e["value"]) for e in events(session_id(page), "slot")]
+    assert ("council", "coventry") in slots
 
 
 def test_pages_of_other_origins_cannot_reach_the_assistant(page):
