@@ -149,7 +149,7 @@ def test_credentials_yml_loads_with_the_teams_variables_run_sh_sets_when_not_con
     settings = [line for line in (ROOT / "credentials.yml").read_text().splitlines() if not line.startswith("#")]
     variables = set(re.findall(r"\$\{(\w+)\}", "\n".join(settings)))
     run_sh = (ROOT / "scripts" / "run.sh").read_text()
-    assert variables and all(f'{name}="${{{name}:-}}"' in run_sh for name in variables)
+    assert variables and all(re.search(rf'{name}="\$\{{{name}:-[^}}]*\}}"', run_sh) for name in variables)
 
     for name in variables:
         monkeypatch.setenv(name, "")
