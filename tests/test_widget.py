@@ -181,6 +181,10 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     assert [e["text"] for e in events(session)] == [QUESTION, "/full_section", INJECTION, "thanks"]
     assert page.dialogs == []
 
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("region", name="Social media guidance")).to_be_hidden()
+    expect(page.get_by_role("button", name="Ask about social media")).to_be_focused()
+
 
 def test_phone_width_chat_fills_the_screen(browser):
     page = new_page(browser, viewport=PHONE)
