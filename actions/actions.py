@@ -88,12 +88,11 @@ class ActionAnswerQuestion(Action):
         question = tracker.latest_message.get("text") or ""
         council, events = member_council(tracker)
         result = answer(searcher(), question, council=council)
-        shown = [h.passage for h in ([result.best, *result.others] if result.covered else [])]
-        reply = Reply(result.messages(), result.payload(), shown)
+        reply = result.reply()
         send(dispatcher, reply, ANSWER_BUTTONS if result.covered else None)
         if not result.covered and question.strip():
             feedback().record(tracker.sender_id, "not_covered", question, [])
-        return events + remember(question, shown)
+        return events + remember(question, reply.passages)
 
 
 class ActionSetCouncil(Action):

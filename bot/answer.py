@@ -77,6 +77,10 @@ class Answer:
     def as_dict(self) -> dict:
         return {"messages": self.messages(), **self.payload()}
 
+    def reply(self) -> "Reply":
+        shown = [h.passage for h in [self.best, *self.others]] if self.best else []
+        return Reply(self.messages(), self.payload(), shown)
+
 
 def answer(searcher: Searcher, question: str, council: str | None = None, k: int | None = None) -> Answer:
     """The best passage for the question (a council it names, or the member's own `council`,

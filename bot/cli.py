@@ -23,11 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def _build(args) -> int:
     from bot import index
 
-    if args.force:
-        manifest = index.build()
-        print(f"index built: {manifest['passages']} passages in {manifest['build_seconds']}s")
-        return 0
-    reason = index.problem()
+    reason = "asked to" if args.force else index.problem()
     if reason is None:
         print("index is up to date")
         return 0
@@ -63,9 +59,8 @@ def _eval(args) -> int:
     from bot.config import settings
 
     searcher = search.load()
-    questions, out_of_scope = evaluate.load_questions(args.questions)
     results = evaluate.run(searcher, settings().min_score, args.questions)
-    print(evaluate.table(results, len(questions), len(out_of_scope)))
+    print(evaluate.table(results))
     if args.misses:
         print()
         print("\n".join(evaluate.misses(searcher, settings().min_score, args.questions)))

@@ -438,9 +438,11 @@ class _Builder:
             self.stack.append(heading)
 
     def section(self) -> list[str]:
+        """The current headings, from the deepest numbered one; the opening section if none."""
         numbered = [i for i, h in enumerate(self.stack) if h.level == "numbered"]
         visible = self.stack[numbered[-1] :] if numbered else self.stack
-        return [display_heading(_strip_inline_noise(h.text, self.inline)) for h in visible]
+        headings = [display_heading(_strip_inline_noise(h.text, self.inline)) for h in visible]
+        return headings or [OPENING_SECTION]
 
     # documents ----------------------------------------------------------------
 
@@ -470,7 +472,7 @@ class _Builder:
             earlier.text = f"{earlier.text} {unit.text}"
             earlier.lines += unit.lines
             return
-        section = self.section() or [OPENING_SECTION]
+        section = self.section()
         depth = len(section)
         if unit.number:
             self.paragraph_number = unit.number
@@ -484,7 +486,7 @@ class _Builder:
     def add_table(self, rows: list[Unit]) -> None:
         header = rows[0]
         self.heading_lines.update(header.lines)
-        base = self.section() or [OPENING_SECTION]
+        base = self.section()
         for row in rows[1:]:
             for name, cell in zip(header.cells, row.cells):
                 column = display_heading(_strip_inline_noise(name, self.inline))

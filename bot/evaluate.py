@@ -132,9 +132,9 @@ def run(searcher: Searcher, hybrid_threshold: float, path: Path | None = None) -
     ]
 
 
-def table(results: list[Result], questions: int, out_of_scope: int) -> str:
+def table(results: list[Result]) -> str:
     rows = [
-        f"{questions} in-scope and {out_of_scope} out-of-scope questions",
+        f"{len(results[0].ranks)} in-scope and {len(results[0].rejected_scores)} out-of-scope questions",
         "",
         "| method | hit@1 | hit@3 | MRR | rejection | threshold | p50 ms | p95 ms |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

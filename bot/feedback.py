@@ -70,9 +70,10 @@ class FeedbackStore:
     def report(self, top: int = 20) -> str:
         """The most frequent questions the guidance did not cover, then the answers rated not
         helpful: the list a communications team works from."""
-        gaps = Counter(" ".join(e.question.lower().split()) for e in self.entries("not_covered"))
-        unhelpful = self.entries("not_helpful")
-        helpful = len(self.entries("helpful"))
+        entries = self.entries()
+        gaps = Counter(" ".join(e.question.lower().split()) for e in entries if e.kind == "not_covered")
+        unhelpful = [e for e in entries if e.kind == "not_helpful"]
+        helpful = sum(e.kind == "helpful" for e in entries)
         lines = [f"Questions the guidance did not cover ({sum(gaps.values())} in all):"]
         lines += [f"  {n:4d}  {question}" for question, n in gaps.most_common(top)] or ["  none"]
         lines += ["", f"Answers rated not helpful ({len(unhelpful)}; rated helpful: {helpful}):"]

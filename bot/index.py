@@ -114,6 +114,7 @@ class Index:
         self.encoder = encoder
         self.manifest = manifest
         self.councils = {p.document.council.key: p.document.council for p in passages}
+        self._by_id = {p.id: p for p in passages}
 
     def dense_scores(self, question: str) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
@@ -131,7 +132,7 @@ class Index:
         return [Hit(self.passages[i], float(scores[i])) for i in np.argsort(-scores)[:k]]
 
     def by_id(self, passage_id: str) -> Passage | None:
-        return next((p for p in self.passages if p.id == passage_id), None)
+        return self._by_id.get(passage_id)
 
 
 # --------------------------------------------------------------------------- build and load
@@ -248,6 +249,7 @@ def load(config: Settings | None = None, encoder: Encoder | None = None) -> Inde
     manifest = json.loads((config.index_dir / MANIFEST).read_text(encoding="utf-8"))
     passages = _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))
     vectors = faiss.read_index(str(config.index_dir / VECTORS))
-    if vectors.ntotal != len(view_owners(passages)[1]):
+    index = Index(passages, vectors, encoder or Encoder(config), manifest)
+    if vectors.ntotal != len(index.owners):
         raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors do not match the passages")
-    return Index(passages, vectors, encoder or Encoder(config), manifest)
+    return index

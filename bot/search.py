@@ -162,6 +162,8 @@ class Searcher:
         # (the whole words the embedding model's tokenizer knows, such as "seats" or "reset").
         self.known = self.keywords.known_set | vocabulary.words | STOPWORDS | index.encoder.common_words()
         self.spellings = sorted(self.keywords.known_set)
+        # Each question's words are corrected for search and again for the topic check.
+        self.spelling = lru_cache(maxsize=4096)(self._spelling)
         self.council_names = [
             (re.compile(rf"\b(?:{'|'.join(re.escape(n) for n in (c.name, *c.aliases))})\b", re.I), c.key)
             for c in index.councils.values()
@@ -179,7 +181,7 @@ class Searcher:
         """Whether the best hit answers the question well enough to be quoted."""
         return bool(hits) and hits[0].score >= threshold and self.on_topic(question)
 
-    def spelling(self, word: str) -> str:
+    def _spelling(self, word: str) -> str:
         """A word the guidance and the vocabulary do not know, replaced by the closest one they
         do ("planing" -> "planning"); short words are left alone, as too many are close."""
         if word in self.known or len(word) < 5 or not word.isalpha():

@@ -129,7 +129,7 @@ class WebChatInput(SocketIOInput):
             sender_id = data["session_id"] if self.session_persistence else sid
             message = UserMessage(
                 data["message"],
-                WebChatOutput(sio, self.bot_message_evt),
+                self.get_output_channel(),
                 sender_id,
                 input_channel=self.name(),
                 metadata=data.get(self.metadata_key) or {},
