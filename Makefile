@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup index train run test validate stories lock clean teams-package
+.PHONY: help setup index train run test validate stories bench lock clean teams-package
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -43,6 +43,9 @@ stories: train  ## check the test conversations in tests/test_stories.yml
 
 test: index train validate stories  ## the whole test suite
 	$(PY) -m pytest
+
+bench: index train  ## measure speed and memory over HTTP (stop `make run` first); writes bench/results.md
+	$(PY) -m bench
 
 teams-package: setup  ## write dist/teams-app.zip, the Teams app to upload (needs TEAMS_APP_ID)
 	$(PY) scripts/teams_package.py dist/teams-app.zip

@@ -25,6 +25,8 @@ class Settings:
     max_other_councils: int
     # Ratings and unanswered questions (bot/feedback.py).
     feedback_db: Path
+    # The longest message the channels pass to the bot (channels/checks.py).
+    max_message_chars: int
 
     def model_path(self) -> str:
         """The sentence-transformers model to load: the bundled one, or a name or path."""
@@ -49,4 +51,5 @@ def settings() -> Settings:
         min_score=float(os.environ.get("BOT_MIN_SCORE", "0.36")),
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
+        max_message_chars=int(os.environ.get("BOT_MAX_MESSAGE_CHARS", "2000")),
     )

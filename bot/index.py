@@ -101,9 +101,27 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
-            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+            texts,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype="float32")
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question's vector, as `encode([text])` gives it, without the set-up that
+        `SentenceTransformer.encode` repeats on every call (moving the model to its device and
+        into evaluation mode: a fifth of the time for a short question)."""
+        import torch
+
+        if self.model.training:
+            self.model.eval()
+        features = self.model.preprocess([text])
+        with torch.inference_mode():
+            vector = self.model(features)["sentence_embedding"]
+            vector = torch.nn.functional.normalize(vector, p=2, dim=1)
+        return vector.numpy().astype("float32")
 
 
 class Index:
@@ -118,7 +136,7 @@ class Index:
 
     def dense_scores(self, question: str) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
-        query = self.encoder.encode([question])
+        query = self.encoder.encode_query(question)
         similarities, rows = self.vectors.search(query, self.vectors.ntotal)
         scores = np.full(len(self.passages), -1.0, dtype="float32")
         np.maximum.at(scores, self.owners[rows[0]], similarities[0])

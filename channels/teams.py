@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 
 from channels.auth import ActivityTokenValidator, BotToken, ServiceError, Unauthorized, request_json
 from channels.cards import turn_activities
+from channels.checks import checked
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ class TeamsInput(BotFrameworkInput):
             logger.info("Teams: ready for app %s (%s)", settings.app_id, settings.app_type)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = checked(on_new_message)
         teams_webhook = Blueprint("teams_webhook", __name__)
 
         @teams_webhook.route("/", methods=["GET"])

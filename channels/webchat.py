@@ -13,6 +13,7 @@ Served at /socket.io, as Rasa's `socketio` channel is. Compared with that channe
 - a custom payload arrives as `{"custom": {...}}`, as the REST channel sends it: Rasa 3.6 passes
   its keys to `emit` as arguments, which fails for any payload but `{"data": ...}`;
 - buttons without text arrive as quick replies (Rasa 3.6 fails on them);
+- an empty or over-long message gets an explanation instead of an answer (channels/checks.py);
 - a malformed message or session request is logged and ignored, and a session id must look like
   the ones the server hands out (32 hex digits), so no client can join another channel's
   conversation by naming its sender id.
@@ -30,6 +31,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
+
+from channels.checks import checked
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class WebChatInput(SocketIOInput):
         return WebChatOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = checked(on_new_message)
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         rasa_connect = sio.handlers[self.namespace or "/"]["connect"]

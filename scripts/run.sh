@@ -15,8 +15,13 @@ export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT}"
 read -ra cors_origins <<<"${CORS_ORIGINS//,/ }"
 MODEL="${RASA_MODEL:-models/current.tar.gz}"
 LOG_DIR="${LOG_DIR:-var/log}"
-RUN_DIR="${RUN_DIR:-var/run}"  # the servers' process ids
+RUN_DIR="${RUN_DIR:-var/run}"  # the servers' process ids (and the API token, if made here)
 export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
+# One compute thread per server: each handles one message at a time, and extra threads only
+# fight each other and the other server for the cores (bench/results.md has the figures).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" \
+    TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}" \
+    TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 # The action server is reached only by the Rasa server, so it listens on loopback alone.
 export SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
 # Microsoft Teams settings (credentials.yml). Rasa cannot read credentials.yml if one of them is
@@ -33,6 +38,18 @@ for port in "$RASA_PORT" "$ACTION_PORT" "$WEB_PORT"; do
         exit 1
     fi
 done
+# The Rasa HTTP API (/conversations/..., /model/...) answers only requests carrying this token
+# (?token=...). Without RASA_API_TOKEN, a random token is made for this run and written to
+# $RUN_DIR/rasa-api-token, readable by this user alone.
+rm -f "$RUN_DIR/rasa-api-token"
+if [ -z "${RASA_API_TOKEN:-}" ]; then
+    RASA_API_TOKEN="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    (umask 077 && echo "$RASA_API_TOKEN" >"$RUN_DIR/rasa-api-token")
+    api_token_from="the token in $RUN_DIR/rasa-api-token"
+else
+    api_token_from="RASA_API_TOKEN"
+fi
+export RASA_API_TOKEN
 
 pids=()
 stop_servers() {
@@ -50,7 +67,7 @@ trap on_signal INT TERM
 trap stop_servers EXIT
 
 start_action_server() {
-    .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >>"$LOG_DIR/actions.log" 2>&1 &
+    .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" >>"$LOG_DIR/actions.log" 2>&1 &
     action_pid=$!
     pids+=("$action_pid")
     echo "$action_pid" >"$RUN_DIR/actions.pid"
@@ -59,7 +76,7 @@ start_action_server() {
 echo "==> starting the action server on 127.0.0.1:$ACTION_PORT (log: $LOG_DIR/actions.log)"
 start_action_server
 echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
-.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" \
+.venv/bin/python scripts/rasa_server.py --model "$MODEL" --port "$RASA_PORT" \
     --endpoints endpoints.yml --credentials credentials.yml --cors "${cors_origins[@]}" \
     >"$LOG_DIR/rasa.log" 2>&1 &
 rasa_pid=$!
@@ -98,6 +115,7 @@ cat <<INFO
       curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender":"me","message":"Can I comment on a planning application on Facebook?"}'
     Chat in the demo page: http://localhost:$WEB_PORT/
+    Rasa's HTTP API (/conversations/...) needs ?token= with $api_token_from
     Chat widgets connect over socket.io to http://localhost:$RASA_PORT from $CORS_ORIGINS
     $teams
     Press Ctrl-C to stop the servers.

@@ -1,9 +1,11 @@
 import os
+import secrets
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +49,9 @@ def fake_botframework():
 
 
 SERVER_PORTS = (5005, 5055, 8080)
+# The Rasa HTTP API token the test servers are given (scripts/run.sh reads RASA_API_TOKEN); it
+# starts with "-", as a random token may, which must not be taken for a command-line option.
+API_TOKEN = "-" + secrets.token_urlsafe(32)
 
 
 def in_use(port):
@@ -66,14 +71,62 @@ def wait_for_free_ports(ports, timeout=600):
         time.sleep(5)
 
 
+class Servers:
+    """The servers as scripts/run.sh runs them (`make run`). `logs` holds their logs, process ids,
+    feedback database and index; `process` is the running scripts/run.sh."""
+
+    def __init__(self, env: dict, logs: Path):
+        self.env = env
+        self.logs = logs
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        wait_for_free_ports(SERVER_PORTS)
+        self.process = subprocess.Popen(
+            ["scripts/run.sh"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        output = []
+        deadline = time.monotonic() + 600
+        for line in self.process.stdout:
+            output.append(line)
+            if "==> ready" in line or time.monotonic() > deadline:
+                break
+        if self.process.poll() is not None or "==> ready" not in "".join(output):
+            self.process.kill()
+            logs_text = "".join(p.read_text()[-3000:] for p in self.logs.glob("*.log"))
+            pytest.fail("servers did not start:\n" + "".join(output) + logs_text)
+
+    def stop(self) -> None:
+        """Ctrl-C, as a member of staff at the terminal would stop them."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                raise
+
+    def pid(self, server: str) -> int:
+        """The process id of the "rasa" or the "actions" server."""
+        return int((self.logs / f"{server}.pid").read_text())
+
+
 @pytest.fixture(scope="session")
 def servers(fake_botframework, tmp_path_factory):
     """The servers, started once by scripts/run.sh as `make run` starts them, with the Teams
-    channel configured as a single-tenant bot of the fake Bot Framework."""
+    channel configured as a single-tenant bot of the fake Bot Framework, and a copy of the
+    project's index that tests may damage."""
     if not (ROOT / "models" / "current.tar.gz").exists():
         pytest.fail("no trained model: run `make train` (make test does) before this test")
-    wait_for_free_ports(SERVER_PORTS)
     logs = tmp_path_factory.mktemp("logs")
+    index.ensure_built()
+    shutil.copytree(settings().index_dir, logs / "index")
     teams = {
         "TEAMS_APP_ID": fake_botframework.app_id,
         "TEAMS_APP_PASSWORD": fake_botframework.app_password,
@@ -82,40 +135,19 @@ def servers(fake_botframework, tmp_path_factory):
         "TEAMS_OPENID_METADATA_URL": fake_botframework.openid_metadata_url,
         "TEAMS_TOKEN_URL": fake_botframework.token_url,
     }
-    process = subprocess.Popen(
-        ["scripts/run.sh"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            **teams,
-            "LOG_DIR": str(logs),
-            "RUN_DIR": str(logs),
-            "BOT_FEEDBACK_DB": str(logs / "feedback.db"),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output = []
-    deadline = time.monotonic() + 600
-    for line in process.stdout:
-        output.append(line)
-        if "==> ready" in line or time.monotonic() > deadline:
-            break
-    if process.poll() is not None or "==> ready" not in "".join(output):
-        process.kill()
-        logs_text = "".join(p.read_text()[-3000:] for p in logs.glob("*.log"))
-        pytest.fail("servers did not start:\n" + "".join(output) + logs_text)
-    process.logs = logs
-    yield process
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
+    env = {
+        **os.environ,
+        **teams,
+        "LOG_DIR": str(logs),
+        "RUN_DIR": str(logs),
+        "BOT_FEEDBACK_DB": str(logs / "feedback.db"),
+        "BOT_INDEX_DIR": str(logs / "index"),
+        "RASA_API_TOKEN": API_TOKEN,
+    }
+    running = Servers(env, logs)
+    running.start()
+    yield running
+    running.stop()
 
 
 def pytest_collection_modifyitems(items):

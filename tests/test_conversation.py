@@ -1,30 +1,13 @@
 """Whole conversations over REST with both servers running, as a member has them."""
 
-import json
-import os
-import signal
-import time
-import urllib.request
-
 from bot.feedback import FeedbackStore
-
-RASA = "http://127.0.0.1:5005"
-ACTIONS = "http://127.0.0.1:5055"
+from rest_client import payloads, say, texts
 
 
 def post(sender, message):
-    request = urllib.request.Request(
-        f"{RASA}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        assert response.status == 200
-        replies = json.loads(response.read())
-    texts = [r["text"] for r in replies if r.get("text")]
-    payloads = [r["custom"] for r in replies if r.get("custom")]
+    replies = say(sender, message)
     buttons = [b["title"] for r in replies for b in r.get("buttons") or []]
-    return texts, payloads, buttons
+    return texts(replies), payloads(replies), buttons
 
 
 def test_six_turns_set_council_ask_full_section_other_councils_not_helpful_thanks(servers):
@@ -75,34 +58,3 @@ def test_an_unanswerable_question_is_recorded_for_the_report(servers):
     assert payloads[0]["type"] == "not_covered" and "Monitoring Officer" in texts[0]
     report = FeedbackStore(servers.logs / "feedback.db").report()
     assert "is there guidance on using drones to film ward walkabouts?" in report
-
-
-def health(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def test_with_the_action_server_down_members_get_an_apology_then_answers_resume(servers):
-    pid = int((servers.logs / "actions.pid").read_text())
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while health(f"{ACTIONS}/health") and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-    texts, payloads, _ = post("action-server-down", "Can I tweet after a drink?")
-    assert texts == [
-        "Sorry, I can't search the guidance right now. Please try again in a few minutes. "
-        "If it is urgent, ask your council's Monitoring Officer."
-    ]
-    assert payloads == []
-
-    deadline = time.monotonic() + 300  # scripts/run.sh starts it again
-    while not health(f"{ACTIONS}/health"):
-        assert time.monotonic() < deadline, "the action server was not started again"
-        time.sleep(1)
-    assert int((servers.logs / "actions.pid").read_text()) != pid
-    texts, payloads, _ = post("action-server-down", "Can I tweet after a drink?")
-    assert payloads[0]["type"] == "answer" and texts[0].startswith("“")

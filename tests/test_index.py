@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot import index
@@ -87,3 +88,8 @@ def test_unreadable_manifest_is_rebuilt(built, encoder):
 
 def test_empty_question_finds_nothing(project_index):
     assert project_index.search("   ", 5) == []
+
+
+def test_a_question_is_encoded_as_the_index_encodes_text(encoder):
+    for text in ("Can I tweet after a drink?", "planning", "A gaf i drydar ar ôl yfed? 🍺 " * 40):
+        np.testing.assert_allclose(encoder.encode_query(text), encoder.encode([text]), atol=1e-5)

@@ -154,7 +154,7 @@ def test_credentials_yml_loads_with_the_teams_variables_run_sh_sets_when_not_con
     for name in variables:
         monkeypatch.setenv(name, "")
     credentials = read_config_file(ROOT / "credentials.yml")
-    assert "rest" in credentials
+    assert "channels.rest.RestInput" in credentials
     channel = TeamsInput.from_credentials(credentials["channels.teams.TeamsInput"])
 
     received = []

@@ -1,0 +1,291 @@
+"""`make bench`: how fast the assistant answers and how much memory it takes, measured over real
+HTTP against the servers as `make run` starts them. Writes bench/results.md.
+
+In order: times an index build from scratch (into a scratch directory); starts `make run` and
+times it to the first quoted answer; measures latency at 1 and at 10 members chatting at once,
+guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
+the peak resident memory of the Rasa server and the action server; stops the servers.
+
+The servers' ports must be free: stop `make run` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import aiohttp
+
+from bench.load import ROOT, reply_type, run, send, summarise
+
+REST = "http://127.0.0.1:5005/webhooks/rest/webhook"
+PORTS = (5005, 5055, 8080)
+FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
+# The targets bench/results.md is checked against.
+MAX_RATIO = 2.0
+MAX_P95_AT_10 = 1.0  # seconds
+MAX_MEMORY = 2.5e9  # bytes, both servers together
+
+
+QUOTE = '"'
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
+    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                         if line.startswith("MemTotal")))
+    release = dict(
+        line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+    )
+    return {
+        "CPU": f"{cpu}, {os.cpu_count()} cores",
+        "Memory": f"{memory_kb / 1024 / 1024:.1f} GiB",
+        "System": f"{release.get('PRETTY_NAME', 'Linux').strip(QUOTE)}, kernel {platform.release()}",
+        "Python": platform.python_version(),
+        "Packages": ", ".join(
+            f"{name} {metadata.version(name)}"
+            for name in ("rasa", "rasa-sdk", "sentence-transformers", "torch", "faiss-cpu")
+        ),
+    }
+
+
+def cpu_check() -> str:
+    """A fixed piece of pure-Python work, timed, and the load average: to compare runs and
+    machines, whose speed varies (a shared virtual machine's most of all)."""
+    started = time.perf_counter()
+    sum(i * i for i in range(3_000_000))
+    seconds = time.perf_counter() - started
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"3 million squares summed in {seconds * 1000:.0f} ms; load average {load} before the run"
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def build_index(scratch: Path) -> dict:
+    """Times `bot build --force` into a scratch directory (the project's index is left alone)."""
+    env = {**os.environ, "BOT_INDEX_DIR": str(scratch / "index")}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "bot", "build", "--force"], cwd=ROOT, env=env, check=True)
+    wall = time.monotonic() - started
+    manifest = json.loads((scratch / "index" / "manifest.json").read_text())
+    return {"wall": wall, "build": manifest["build_seconds"], "passages": manifest["passages"]}
+
+
+def in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def first_answer(servers: subprocess.Popen, deadline: float) -> None:
+    """Asks until the reply quotes the guidance (the servers are up and the search works)."""
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if servers.poll() is not None:
+                raise SystemExit("error: `make run` stopped before the first answer")
+            status, replies, error = await send(session, REST, "bench-first-answer", FIRST_QUESTION, 30)
+            if reply_type(replies) == "answer":
+                return
+            await asyncio.sleep(0.2)
+    raise SystemExit("error: no answer from the servers within 10 minutes; see the logs above")
+
+
+def peak_memory(run_dir: Path) -> dict[str, int]:
+    """Peak resident memory (VmHWM) in bytes of each server since it started."""
+    peaks = {}
+    for name, pid_file in (("Rasa server", "rasa.pid"), ("action server", "actions.pid")):
+        pid = (run_dir / pid_file).read_text().strip()
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        peaks[name] = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
+    return peaks
+
+
+def measure(members: int, prefix: str, requests: int | None = None, seconds: float | None = None) -> dict:
+    started = time.monotonic()
+    exchanges = asyncio.run(run(REST, members, requests=requests, seconds=seconds, prefix=prefix))
+    wall = time.monotonic() - started
+    return {
+        "members": members,
+        "seconds": seconds,
+        "exchanges": exchanges,
+        "answer": summarise([e for e in exchanges if e.kind == "answer"]),
+        "static": summarise([e for e in exchanges if e.kind == "static"]),
+        "all": summarise(exchanges),
+        "throughput": len(exchanges) / wall,
+        "wall": wall,
+    }
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def yes(met: bool) -> str:
+    return "yes" if met else "**no**"
+
+
+def report(facts: dict) -> str:
+    rows = facts["latency"]
+    memory = facts["memory"]
+    total_memory = sum(memory.values())
+    load = facts["load"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on {facts['date']}, over HTTP on loopback against the servers "
+        "as `make run` starts them (scripts/run.sh). A member sends a message, waits for the reply, "
+        "then sends the next; every six messages they start a new conversation. Guidance questions "
+        "(the in-scope questions of tests/data/questions.yml, at random: the answer path through the "
+        "Rasa server, the action server and the search) and \"hello\" (a fixed reply from the Rasa "
+        "server alone) are mixed at random in the same run.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {key} | {value} |" for key, value in facts["machine"].items()),
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | --- |",
+    ]
+    for row in rows:
+        ratio = row["answer"].p50 / row["static"].p50
+        lines.append(
+            f"| answer p50 at most {MAX_RATIO:g} × the static reply's p50, {row['members']} at once "
+            f"| {ms(row['answer'].p50)} / {ms(row['static'].p50)} = {ratio:.1f} × "
+            f"| {yes(ratio <= MAX_RATIO)} |"
+        )
+    at_10 = next(row for row in rows if row["members"] == 10)
+    lines += [
+        f"| p95 under {MAX_P95_AT_10:g} s at 10 at once | answer {ms(at_10['answer'].p95)}, "
+        f"static {ms(at_10['static'].p95)} | {yes(at_10['all'].p95 < MAX_P95_AT_10)} |",
+        f"| both servers under {MAX_MEMORY / 1e9:g} GB resident | {total_memory / 1e9:.2f} GB at peak "
+        f"| {yes(total_memory < MAX_MEMORY)} |",
+        f"| {load['members']} members for {load['seconds']:g} s: no 5xx, no timeouts, every message "
+        f"answered | {load['all'].count:,} messages, {load['all'].failed} failed "
+        f"| {yes(load['all'].failed == 0)} |",
+        "",
+        "## Latency",
+        "",
+        "| at once | message | messages | p50 | p95 | slowest | failed |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows + [load]:
+        for kind in ("answer", "static"):
+            s = row[kind]
+            lines.append(
+                f"| {row['members']} | {'guidance question' if kind == 'answer' else 'hello'} | {s.count:,} "
+                f"| {ms(s.p50)} | {ms(s.p95)} | {ms(s.slowest)} | {s.failed} |"
+            )
+    lines += [
+        "",
+        "| at once | messages | seconds | throughput | replies |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in rows + [load]:
+        kinds = collections.Counter(e.reply_type for e in row["exchanges"])
+        statuses = collections.Counter(e.status for e in row["exchanges"])
+        lines.append(
+            f"| {row['members']} | {row['all'].count:,} | {row['wall']:.1f} | {row['throughput']:.1f} messages/s "
+            f"| {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
+            f"HTTP {', '.join(f'{k} × {v}' for k, v in statuses.most_common())} |"
+        )
+    index = facts["index"]
+    lines += [
+        "",
+        "## Start-up, index and memory",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| `make run` to the first quoted answer (index and model already built) | {facts['first_answer']:.1f} s |",
+        f"| index build from scratch, {index['passages']} passages (`bot build --force`) "
+        f"| {index['build']:.1f} s ({index['wall']:.1f} s with start-up) |",
+        *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),
+        f"| peak resident memory, both servers | {total_memory / 1e6:,.0f} MB |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    parser.add_argument("--load-members", type=int, default=50)
+    parser.add_argument("--load-seconds", type=float, default=60)
+    args = parser.parse_args(argv)
+
+    busy = [port for port in PORTS if in_use(port)]
+    if busy:
+        print(f"error: ports {busy} are in use: stop `make run` (or whatever holds them) first", file=sys.stderr)
+        return 1
+    facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+    facts["machine"]["Speed check"] = cpu_check()
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        step("building the index from scratch")
+        facts["index"] = build_index(scratch)
+
+        step("starting the servers with `make run`")
+        run_dir = scratch / "run"
+        env = {
+            **os.environ,
+            "LOG_DIR": str(scratch / "log"),
+            "RUN_DIR": str(run_dir),
+            "BOT_FEEDBACK_DB": str(scratch / "feedback.db"),
+        }
+        log = (scratch / "make-run.log").open("w")
+        started = time.monotonic()
+        servers = subprocess.Popen(
+            ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            asyncio.run(first_answer(servers, started + 600))
+            facts["first_answer"] = time.monotonic() - started
+            step(f"first answer after {facts['first_answer']:.1f} s")
+
+            asyncio.run(run(REST, 2, requests=40, prefix="bench-warm-up"))
+            facts["latency"] = []
+            for members, requests in ((1, 300), (10, 1000)):
+                step(f"latency with {members} at once ({requests} messages)")
+                facts["latency"].append(measure(members, f"bench-{members}", requests=requests))
+            step(f"load: {args.load_members} members for {args.load_seconds:g} s")
+            facts["load"] = measure(args.load_members, "bench-load", seconds=args.load_seconds)
+            facts["memory"] = peak_memory(run_dir)
+        finally:
+            step("stopping the servers")
+            os.killpg(servers.pid, signal.SIGTERM)
+            servers.wait(timeout=120)
+            log.close()
+            if "memory" not in facts:
+                print((scratch / "make-run.log").read_text()[-3000:], file=sys.stderr)
+
+    text = report(facts)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    step(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

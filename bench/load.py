@@ -1,0 +1,165 @@
+"""Members chatting over the REST channel, many at once: the load behind `make bench` and the
+load and fault tests.
+
+Each simulated member holds conversations of a few messages, then starts a new one. Every
+message is either a guidance question (the answer path: the Rasa server, the action server and
+the search) or "hello" (a fixed reply from the Rasa server alone), mixed at random in the same
+run, so both kinds meet the same conditions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
+STATIC_MESSAGE = "hello"
+APOLOGY = "Sorry, I can't search the guidance right now."
+
+
+def questions(path: Path = QUESTIONS_FILE) -> list[str]:
+    """The in-scope questions of the retrieval question set: real councillors' wording."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [item["q"] for item in data["questions"]]
+
+
+@dataclass
+class Exchange:
+    """One message and what came back."""
+
+    kind: str  # "answer" (a guidance question) or "static" ("hello")
+    sender: str
+    message: str
+    started: float  # seconds from the start of the run
+    seconds: float
+    status: int | None = None  # None: no HTTP response (timeout or connection error)
+    error: str | None = None
+    replies: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None and bool(self.replies)
+
+    @property
+    def reply_type(self) -> str:
+        return reply_type(self.replies)
+
+
+def reply_type(replies: list[dict]) -> str:
+    """answer / not_covered / ... (the structured reply's type), apology, text, or none."""
+    for reply in replies:
+        if isinstance(reply.get("custom"), dict) and reply["custom"].get("type"):
+            return reply["custom"]["type"]
+    texts = [reply.get("text") or "" for reply in replies]
+    if any(text.startswith(APOLOGY) for text in texts):
+        return "apology"
+    return "text" if any(texts) else "none"
+
+
+async def send(session: aiohttp.ClientSession, url: str, sender: str, message: str, timeout: float) -> tuple:
+    """POST one message; returns (status, replies, error)."""
+    try:
+        async with session.post(
+            url,
+            json={"sender": sender, "message": message},
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            body = await response.text()
+            if response.status != 200:
+                return response.status, [], body[:200]
+            return response.status, json.loads(body), None
+    except asyncio.TimeoutError:
+        return None, [], f"no reply within {timeout:g} s"
+    except (aiohttp.ClientError, ValueError) as problem:
+        return None, [], f"{type(problem).__name__}: {problem}"
+
+
+async def run(
+    url: str,
+    members: int,
+    *,
+    requests: int | None = None,
+    seconds: float | None = None,
+    stop: asyncio.Event | None = None,
+    static_share: float = 0.5,
+    turns: int = 6,
+    timeout: float = 30.0,
+    prefix: str = "load",
+    seed: int = 7,
+) -> list[Exchange]:
+    """`members` members chat at once until `requests` messages have been sent, `seconds` have
+    passed or `stop` is set, whichever comes first. Each waits for its reply before sending the
+    next message."""
+    pool = questions()
+    exchanges: list[Exchange] = []
+    begun = time.monotonic()
+    sent = 0
+
+    def more() -> bool:
+        nonlocal sent
+        if requests is not None and sent >= requests:
+            return False
+        if seconds is not None and time.monotonic() - begun >= seconds:
+            return False
+        if stop is not None and stop.is_set():
+            return False
+        sent += 1
+        return True
+
+    async def member(number: int, session: aiohttp.ClientSession) -> None:
+        chance = random.Random(seed * 1000 + number)
+        turn = 0
+        while more():
+            sender = f"{prefix}-{seed}-{number}-{turn // turns}"
+            if chance.random() < static_share:
+                kind, message = "static", STATIC_MESSAGE
+            else:
+                kind, message = "answer", chance.choice(pool)
+            started = time.monotonic()
+            status, replies, error = await send(session, url, sender, message, timeout)
+            exchanges.append(
+                Exchange(kind, sender, message, started - begun, time.monotonic() - started, status, error, replies)
+            )
+            turn += 1
+
+    connector = aiohttp.TCPConnector(limit=members)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(member(n, session) for n in range(members)))
+    return exchanges
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` 0.5 for the median); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+@dataclass
+class Summary:
+    count: int
+    failed: int  # non-200, no reply, or an empty reply
+    p50: float  # seconds
+    p95: float
+    slowest: float
+
+
+def summarise(exchanges: list[Exchange]) -> Summary:
+    seconds = [e.seconds for e in exchanges]
+    return Summary(
+        count=len(exchanges),
+        failed=sum(not e.ok for e in exchanges),
+        p50=percentile(seconds, 0.5),
+        p95=percentile(seconds, 0.95),
+        slowest=max(seconds, default=0.0),
+    )

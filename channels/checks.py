@@ -1,0 +1,44 @@
+"""What every channel does with a message before the bot sees it.
+
+An empty message, or one longer than the limit (BOT_MAX_MESSAGE_CHARS, default 2,000
+characters), is not passed on: the member gets a short explanation instead, on the channel they
+used, and the conversation carries on as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.config import settings
+
+EMPTY_MESSAGE = "I didn't receive any words. Please type your question about social media."
+TOO_LONG = (
+    "Your message is {length:,} characters long, and I can read at most {limit:,}. "
+    "Please ask your question in fewer words."
+)
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+def refusal(text: str | None) -> str | None:
+    """Why the message cannot be read (the reply to send instead), or None if it can."""
+    limit = settings().max_message_chars
+    if not text or not text.strip():
+        return EMPTY_MESSAGE
+    if len(text) > limit:
+        return TOO_LONG.format(length=len(text), limit=limit)
+    return None
+
+
+def checked(on_new_message: Handler) -> Handler:
+    """`on_new_message`, answering unreadable messages itself."""
+
+    async def handle(message: UserMessage) -> Any:
+        reason = refusal(message.text)
+        if reason is None:
+            return await on_new_message(message)
+        await message.output_channel.send_text_message(message.sender_id, reason)
+
+    return handle

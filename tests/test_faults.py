@@ -1,0 +1,118 @@
+"""Crashed and restarted servers, and a damaged index, with the real servers over real HTTP."""
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import time
+
+import aiohttp
+import pytest
+
+from bench import load
+from bot import index
+from bot.config import settings
+from rest_client import RASA, WEBHOOK, payloads, request, say
+
+ACTIONS = "http://127.0.0.1:5055"
+
+
+def action_server_healthy():
+    try:
+        return request(f"{ACTIONS}/health", timeout=5)[0] == 200
+    except OSError:
+        return False
+
+
+async def action_server_up(session):
+    try:
+        async with session.get(f"{ACTIONS}/health", timeout=aiohttp.ClientTimeout(total=5)) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
+async def kill_action_server_and_wait_for_restart(servers, stop, after=3.0, then=10.0):
+    """Kills the action server `after` seconds into the run; returns (killed, back) times from
+    the start, once scripts/run.sh has started it again; stops the load `then` seconds later."""
+    begun = time.monotonic()
+    await asyncio.sleep(after)
+    pid = servers.pid("actions")
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic() - begun
+    async with aiohttp.ClientSession() as session:
+        while servers.pid("actions") == pid or not await action_server_up(session):
+            assert time.monotonic() - begun < 300, "the action server was not started again"
+            await asyncio.sleep(0.5)
+    back = time.monotonic() - begun
+    await asyncio.sleep(then)
+    stop.set()
+    return killed, back
+
+
+def test_killing_the_action_server_under_load_gives_apologies_then_answers(servers):
+    rasa = servers.pid("rasa")
+
+    async def scenario():
+        stop = asyncio.Event()
+        exchanges, (killed, back) = await asyncio.gather(
+            load.run(WEBHOOK, 10, stop=stop, prefix="fault-kill", seconds=360),
+            kill_action_server_and_wait_for_restart(servers, stop),
+        )
+        return exchanges, killed, back
+
+    exchanges, killed, back = asyncio.run(scenario())
+
+    failed = [(e.status, e.error) for e in exchanges if not e.ok]
+    assert failed == []  # every message got a 200 and a reply: no 5xx, no timeouts, no silence
+    questions = [e for e in exchanges if e.kind == "answer"]
+    before = [e.reply_type for e in questions if e.started + e.seconds < killed]
+    during = [e.reply_type for e in questions if killed < e.started and e.started + e.seconds < back]
+    after = [e.reply_type for e in questions if e.started > back + 1]
+    assert "answer" in before and "apology" not in before
+    assert "apology" in during and "answer" not in during
+    assert after.count("answer") >= 5 and "apology" not in after
+    assert {e.reply_type for e in exchanges if e.kind == "static"} == {"text"}
+    assert servers.pid("rasa") == rasa  # answers came back without restarting Rasa
+
+
+def test_a_damaged_index_is_rebuilt_and_never_served(servers):
+    damaged = servers.logs / "index" / index.VECTORS
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])  # half-written
+    pid = servers.pid("actions")
+    os.kill(pid, signal.SIGKILL)  # the next start of the action server loads the index
+
+    replies_meanwhile = []
+    deadline = time.monotonic() + 300
+    while servers.pid("actions") == pid or not action_server_healthy():
+        assert time.monotonic() < deadline, "the action server did not come back"
+        replies_meanwhile.append(load.reply_type(say("fault-index-meanwhile", "Can I tweet after a drink?")))
+        time.sleep(2)
+
+    assert replies_meanwhile and set(replies_meanwhile) == {"apology"}  # never an answer from it
+    log = (servers.logs / "actions.log").read_text()
+    assert f"rebuilding the index: {index.VECTORS} is missing or damaged" in log
+    config = settings().__class__(**{**vars(settings()), "index_dir": servers.logs / "index"})
+    assert index.problem(config) is None
+    [payload] = payloads(say("fault-index-after", "Can I tweet after a drink?"))
+    assert payload["type"] == "answer"
+
+
+@pytest.mark.stops_servers  # restarts them, so runs after the tests that share them
+def test_after_the_rasa_server_restarts_a_conversation_keeps_its_council(servers):
+    member = "fault-restart-keeps-council"
+    say(member, "I'm a Peterborough councillor")
+    [before] = payloads(say(member, "Can I post on Facebook after a few drinks?"))
+    assert before["quotes"][0]["council"] == "Peterborough City Council"
+
+    servers.stop()
+    del servers.env["RASA_API_TOKEN"]  # this time scripts/run.sh makes one
+    servers.start()
+
+    [after] = payloads(say(member, "is it ok to share photos from a council event?"))
+    assert after["type"] == "answer" and after["quotes"][0]["council"] == "Peterborough City Council"
+    token = servers.logs / "rasa-api-token"
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    status, body = request(f"{RASA}/conversations/{member}/tracker?token={token.read_text().strip()}")
+    assert status == 200 and json.loads(body)["slots"]["council"] == "peterborough"
