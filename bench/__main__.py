@@ -4,7 +4,8 @@ HTTP against the servers as `make run` starts them. Writes bench/results.md.
 In order: times an index build from scratch (into a scratch directory); starts `make run` and
 times it to the first quoted answer; measures latency at 1 and at 10 members chatting at once,
 guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
-the peak resident memory of the Rasa server and the action server; stops the servers.
+the peak resident memory of the Rasa server and the action server; stops the servers. The
+simulated conversations are kept in a scratch database, apart from the real ones.
 
 The servers' ports must be free: stop `make run` first.
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import ROOT, reply_type, run, send, summarise
+from bench.load import ROOT, reply_type, run, scratch_endpoints, send, summarise
 
 REST = "http://127.0.0.1:5005/webhooks/rest/webhook"
 PORTS = (5005, 5055, 8080)
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_DIR": str(scratch / "log"),
             "RUN_DIR": str(run_dir),
             "BOT_FEEDBACK_DB": str(scratch / "feedback.db"),
+            "RASA_ENDPOINTS": str(scratch_endpoints(scratch)),
         }
         log = (scratch / "make-run.log").open("w")
         started = time.monotonic()

@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
 STATIC_MESSAGE = "hello"
 APOLOGY = "Sorry, I can't search the guidance right now."
+
+
+def scratch_endpoints(directory: Path) -> Path:
+    """A copy of endpoints.yml that keeps conversations in `directory`/tracker.db, for servers
+    started with RASA_ENDPOINTS set to it: simulated members stay out of the real conversations."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["tracker_store"]["db"] = str(directory / "tracker.db")
+    path = directory / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    return path
 
 
 def questions(path: Path = QUESTIONS_FILE) -> list[str]:
@@ -99,6 +110,7 @@ async def run(
     passed or `stop` is set, whichever comes first. Each waits for its reply before sending the
     next message."""
     pool = questions()
+    run_id = uuid.uuid4().hex[:8]  # a run's conversations are its own
     exchanges: list[Exchange] = []
     begun = time.monotonic()
     sent = 0
@@ -118,7 +130,7 @@ async def run(
         chance = random.Random(seed * 1000 + number)
         turn = 0
         while more():
-            sender = f"{prefix}-{seed}-{number}-{turn // turns}"
+            sender = f"{prefix}-{run_id}-{number}-{turn // turns}"
             if chance.random() < static_share:
                 kind, message = "static", STATIC_MESSAGE
             else:

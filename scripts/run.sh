@@ -14,6 +14,7 @@ WEB_PORT="${WEB_PORT:-8080}"
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT}"
 read -ra cors_origins <<<"${CORS_ORIGINS//,/ }"
 MODEL="${RASA_MODEL:-models/current.tar.gz}"
+ENDPOINTS="${RASA_ENDPOINTS:-endpoints.yml}"  # the action server's URL and where conversations are kept
 LOG_DIR="${LOG_DIR:-var/log}"
 RUN_DIR="${RUN_DIR:-var/run}"  # the servers' process ids (and the API token, if made here)
 export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
@@ -77,7 +78,7 @@ echo "==> starting the action server on 127.0.0.1:$ACTION_PORT (log: $LOG_DIR/ac
 start_action_server
 echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
 .venv/bin/python scripts/rasa_server.py --model "$MODEL" --port "$RASA_PORT" \
-    --endpoints endpoints.yml --credentials credentials.yml --cors "${cors_origins[@]}" \
+    --endpoints "$ENDPOINTS" --credentials credentials.yml --cors "${cors_origins[@]}" \
     >"$LOG_DIR/rasa.log" 2>&1 &
 rasa_pid=$!
 pids+=("$rasa_pid")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.load import scratch_endpoints
 from bot import index, search
 from bot.config import settings
 from fake_botframework import TENANT_ID, FakeBotFramework
@@ -120,8 +121,8 @@ class Servers:
 @pytest.fixture(scope="session")
 def servers(fake_botframework, tmp_path_factory):
     """The servers, started once by scripts/run.sh as `make run` starts them, with the Teams
-    channel configured as a single-tenant bot of the fake Bot Framework, and a copy of the
-    project's index that tests may damage."""
+    channel configured as a single-tenant bot of the fake Bot Framework, a copy of the project's
+    index that tests may damage, and conversations kept apart from the project's own."""
     if not (ROOT / "models" / "current.tar.gz").exists():
         pytest.fail("no trained model: run `make train` (make test does) before this test")
     logs = tmp_path_factory.mktemp("logs")
@@ -143,6 +144,7 @@ def servers(fake_botframework, tmp_path_factory):
         "BOT_FEEDBACK_DB": str(logs / "feedback.db"),
         "BOT_INDEX_DIR": str(logs / "index"),
         "RASA_API_TOKEN": API_TOKEN,
+        "RASA_ENDPOINTS": str(scratch_endpoints(logs)),
     }
     running = Servers(env, logs)
     running.start()
