@@ -101,9 +101,10 @@ def test_malformed_requests_are_refused_with_a_reason(servers, rasa_pid, name, b
 
 def test_requests_without_a_sender_do_not_share_a_conversation(servers, rasa_pid):
     def shared_conversation():
+        """What members have said in the conversation "default"."""
         status, body = request(f"{RASA}/conversations/default/tracker?token={servers.env['RASA_API_TOKEN']}")
         assert status == 200
-        return json.loads(body)["events"]
+        return [event["text"] for event in json.loads(body)["events"] if event["event"] == "user"]
 
     before = shared_conversation()
     assert request(WEBHOOK, json.dumps({"message": "I'm a Coventry councillor"}).encode())[0] == 400

@@ -86,9 +86,9 @@ def session_id(page):
     return json.loads(saved)["sessionId"]
 
 
-def events(sender_id, type_name="user"):
-    """The conversation's events of a type as the Rasa server keeps them (var/tracker.db)."""
-    with sqlite3.connect(ROOT / "var" / "tracker.db") as db:
+def events(servers, sender_id, type_name="user"):
+    """The conversation's events of a type as the Rasa server keeps them (its tracker.db)."""
+    with sqlite3.connect(servers.logs / "tracker.db") as db:
         rows = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id", (sender_id, type_name)
         ).fetchall()
@@ -109,7 +109,7 @@ def check_quote(figure):
     return passage
 
 
-def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversation(page):
+def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversation(page, servers):
     page.goto(PAGE)
     page.keyboard.press("Tab")
     launcher = page.get_by_role("button", name="Ask about social media")
@@ -178,7 +178,7 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     # The conversation carries on in the same Rasa session.
     ask(page, "thanks")
     assert session_id(page) == session
-    assert [e["text"] for e in events(session)] == [QUESTION, "/full_section", INJECTION, "thanks"]
+    assert [e["text"] for e in events(servers, session)] == [QUESTION, "/full_section", INJECTION, "thanks"]
     assert page.dialogs == []
 
     page.keyboard.press("Escape")
@@ -204,7 +204,7 @@ def test_phone_width_chat_fills_the_screen(browser):
     page.context.close()
 
 
-def test_preselected_council_goes_to_the_bot_as_message_metadata(page):
+def test_preselected_council_goes_to_the_bot_as_message_metadata(page, servers):
     # A members' page of its own at the allowed origin, with the README's embed snippet.
     page.goto("http://localhost:8080/members/coventry.html")  # not found: any page of the origin will do
     page.set_content(
@@ -214,10 +214,10 @@ def test_preselected_council_goes_to_the_bot_as_message_metadata(page):
     open_chat(page)
     ask(page, QUESTION)
     expect(page.locator(".ccw-answer")).to_be_visible()
-    [said] = events(session_id(page))
+    [said] = events(servers, session_id(page))
     assert said["text"] == QUESTION and said["metadata"]["council"] == "coventry"
     # The bot took the member's council from the metadata, without asking.
-    slots = [(e["name"], e["value"]) for e in events(session_id(page), "slot")]
+    slots = [(e["name"], e["value"]) for e in events(servers, session_id(page), "slot")]
     assert ("council", "coventry") in slots
 
 
