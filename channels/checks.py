@@ -1,8 +1,8 @@
 """What every channel does with a message before the bot sees it.
 
-An empty message, or one longer than the limit (BOT_MAX_MESSAGE_CHARS, default 2,000
-characters), is not passed on: the member gets a short explanation instead, on the channel they
-used, and the conversation carries on as before.
+An empty message, one longer than the limit (BOT_MAX_MESSAGE_CHARS, default 2,000 characters),
+or one not in English (bot/language.py) is not passed on: the member gets a short explanation
+instead, on the channel they used, and the conversation carries on as before.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ from typing import Any, Awaitable, Callable
 from rasa.core.channels.channel import UserMessage
 
 from bot.config import settings
+from bot.language import english
 
 EMPTY_MESSAGE = "I didn't receive any words. Please type your question about social media."
 TOO_LONG = (
     "Your message is {length:,} characters long, and I can read at most {limit:,}. "
     "Please ask your question in fewer words."
+)
+NOT_ENGLISH = (
+    "I couldn't recognise enough English words in that. I can only read questions in English: "
+    "please ask again in full words."
 )
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
@@ -29,6 +34,8 @@ def refusal(text: str | None) -> str | None:
         return EMPTY_MESSAGE
     if len(text) > limit:
         return TOO_LONG.format(length=len(text), limit=limit)
+    if not text.startswith("/") and not english().is_english(text):  # "/intent" is a button
+        return NOT_ENGLISH
     return None
 
 

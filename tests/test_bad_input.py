@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from channels.checks import EMPTY_MESSAGE
+from channels.checks import EMPTY_MESSAGE, NOT_ENGLISH
 from rest_client import RASA, WEBHOOK, payloads, request, say, texts
 
 NORMAL_QUESTION = "Can I tweet after a drink?"
@@ -55,11 +55,9 @@ def test_a_message_at_the_limit_is_read(servers, rasa_pid):
     [
         ("control", "Can I\x00 tweet\x07 after\x1b a drink?\x7f"),
         ("emoji", "🍺🍺 can I tweet after a drink? 🤔"),
-        ("rtl", "هل يمكنني النشر على فيسبوك بعد شرب الكحول؟"),
         ("html", "<script>alert('x')</script><img src=x onerror=alert(1)>"),
         ("sql", "'; DROP TABLE events; -- can I tweet after a drink? OR 1=1"),
-        ("welsh", "A gaf i drydar ar ôl yfed?"),
-        ("french", "Puis-je publier sur Facebook après avoir bu ?"),
+        ("english-and-arabic", "Can I tweet after a drink? هل يمكنني النشر على فيسبوك"),
     ],
 )
 def test_odd_text_gets_a_reply_and_the_conversation_goes_on(servers, rasa_pid, name, message):
@@ -67,6 +65,21 @@ def test_odd_text_gets_a_reply_and_the_conversation_goes_on(servers, rasa_pid, n
     replies = say(sender, message)
     assert texts(replies), f"no reply to {message!r}"
     assert not any("<script>" in text for text in texts(replies))
+    answered_normally(sender)
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("rtl", "هل يمكنني النشر على فيسبوك بعد شرب الكحول؟"),
+        ("welsh", "A gaf i drydar ar ôl yfed?"),
+        ("french", "Puis-je publier sur Facebook après avoir bu ?"),
+        ("german", "Kann ich auf Twitter über Planungsanträge schreiben?"),
+    ],
+)
+def test_questions_in_other_languages_are_told_english_only(servers, rasa_pid, name, message):
+    sender = f"bad-input-{name}"
+    assert texts(say(sender, message)) == [NOT_ENGLISH]
     answered_normally(sender)
 
 

@@ -4,7 +4,7 @@ import asyncio
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from channels.checks import EMPTY_MESSAGE, checked
+from channels.checks import EMPTY_MESSAGE, NOT_ENGLISH, checked
 
 
 def handled(text):
@@ -34,3 +34,8 @@ def test_the_limit_is_2000_characters():
 def test_empty_messages_are_explained():
     for text in ("", "  \n", None):
         assert handled(text) == ([], [EMPTY_MESSAGE])
+
+
+def test_a_question_in_another_language_is_told_english_only():
+    assert handled("Puis-je publier sur Facebook après avoir bu ?") == ([], [NOT_ENGLISH])
+    assert handled("/full_section") == (["/full_section"], [])

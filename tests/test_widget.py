@@ -29,7 +29,7 @@ PHONE = {"width": 390, "height": 844}
 REPLY_TIMEOUT = 60_000  # ms; the first answer after start-up is the slowest
 
 QUESTION = "Can I tweet my view on a planning application before the committee decides?"
-INJECTION = "<img src=x onerror=alert(1)>"
+INJECTION = "Can I post this? <img src=x onerror=alert(1)>"
 PASSAGES = {p.text: p for p in load_corpus(ROOT / "corpus").passages}
 
 
