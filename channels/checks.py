@@ -41,6 +41,7 @@ def refusal(text: str | None) -> str | None:
 
 def checked(on_new_message: Handler) -> Handler:
     """`on_new_message`, answering unreadable messages itself."""
+    english()  # load the word lists now, at start-up, rather than on a member's first message
 
     async def handle(message: UserMessage) -> Any:
         reason = refusal(message.text)
