@@ -10,7 +10,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     # System packages the project needs (scripts/apt-packages.txt).
     missing=""
     for pkg in $(grep -v '^#' scripts/apt-packages.txt); do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
     done
     # npm installs the chat widget's socket.io client; Debian's npm brings its Node.js.
     command -v npm >/dev/null || missing="$missing npm"
