@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +29,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import ROOT, reply_type, run, scratch_endpoints, send, summarise
+from bench.load import PORTS, ROOT, WEBHOOK, in_use, reply_type, run, scratch_endpoints, send, summarise
 
-REST = "http://127.0.0.1:5005/webhooks/rest/webhook"
-PORTS = (5005, 5055, 8080)
 FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
 # The targets bench/results.md is checked against.
 MAX_RATIO = 2.0
@@ -91,18 +88,13 @@ def build_index(scratch: Path) -> dict:
     return {"wall": wall, "build": manifest["build_seconds"], "passages": manifest["passages"]}
 
 
-def in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 async def first_answer(servers: subprocess.Popen, deadline: float) -> None:
     """Asks until the reply quotes the guidance (the servers are up and the search works)."""
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             if servers.poll() is not None:
                 raise SystemExit("error: `make run` stopped before the first answer")
-            status, replies, error = await send(session, REST, "bench-first-answer", FIRST_QUESTION, 30)
+            _, replies, _ = await send(session, WEBHOOK, "bench-first-answer", FIRST_QUESTION, 30)
             if reply_type(replies) == "answer":
                 return
             await asyncio.sleep(0.2)
@@ -121,7 +113,7 @@ def peak_memory(run_dir: Path) -> dict[str, int]:
 
 def measure(members: int, prefix: str, requests: int | None = None, seconds: float | None = None) -> dict:
     started = time.monotonic()
-    exchanges = asyncio.run(run(REST, members, requests=requests, seconds=seconds, prefix=prefix))
+    exchanges = asyncio.run(run(WEBHOOK, members, requests=requests, seconds=seconds, prefix=prefix))
     wall = time.monotonic() - started
     return {
         "members": members,
@@ -266,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             facts["first_answer"] = time.monotonic() - started
             step(f"first answer after {facts['first_answer']:.1f} s")
 
-            asyncio.run(run(REST, 2, requests=40, prefix="bench-warm-up"))
+            asyncio.run(run(WEBHOOK, 2, requests=40, prefix="bench-warm-up"))
             facts["latency"] = []
             for members, requests in ((1, 300), (10, 1000)):
                 step(f"latency with {members} at once ({requests} messages)")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,8 +24,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
+WEBHOOK = "http://127.0.0.1:5005/webhooks/rest/webhook"
+PORTS = (5005, 5055, 8080)  # the Rasa server, the action server, the demo page
 STATIC_MESSAGE = "hello"
-APOLOGY = "Sorry, I can't search the guidance right now."
+# What members get when the action server is down (policies/action_failure.py).
+APOLOGY = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]["utter_action_failed"][0]["text"]
+
+
+def in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def scratch_endpoints(directory: Path) -> Path:
@@ -70,7 +80,7 @@ def reply_type(replies: list[dict]) -> str:
         if isinstance(reply.get("custom"), dict) and reply["custom"].get("type"):
             return reply["custom"]["type"]
     texts = [reply.get("text") or "" for reply in replies]
-    if any(text.startswith(APOLOGY) for text in texts):
+    if APOLOGY in texts:
         return "apology"
     return "text" if any(texts) else "none"
 
@@ -153,8 +163,7 @@ def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * share // 1))
-    return ordered[int(rank) - 1]
+    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
 
 
 @dataclass

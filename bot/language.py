@@ -40,15 +40,14 @@ class English:
         from bot.search import VOCABULARY_FILE, Vocabulary
 
         config = config or settings()
-        known: set[str] = set()
-        if word_list.exists():
-            known.update(message_words(word_list.read_text(encoding="utf-8", errors="replace")))
-        else:
+        if not word_list.exists():
             log.warning("%s is missing (Debian package wbritish): every message counts as English", word_list)
+            return cls(set())
+        known = set(message_words(word_list.read_text(encoding="utf-8", errors="replace")))
         for source in sorted(config.corpus_dir.glob("*.txt")):
             known.update(message_words(source.read_text(encoding="utf-8", errors="replace")))
         known.update(Vocabulary.load(config.corpus_dir / VOCABULARY_FILE).words)
-        return cls(known if word_list.exists() else set())
+        return cls(known)
 
     def is_english(self, text: str) -> bool:
         found = message_words(text)

@@ -7,14 +7,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.load import scratch_endpoints
+from bench.load import PORTS, in_use, scratch_endpoints
 from bot import index, search
 from bot.config import settings
 from fake_botframework import TENANT_ID, FakeBotFramework
@@ -49,15 +48,9 @@ def fake_botframework():
     fake.stop()
 
 
-SERVER_PORTS = (5005, 5055, 8080)
 # The Rasa HTTP API token the test servers are given (scripts/run.sh reads RASA_API_TOKEN); it
 # starts with "-", as a random token may, which must not be taken for a command-line option.
 API_TOKEN = "-" + secrets.token_urlsafe(32)
-
-
-def in_use(port):
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_for_free_ports(ports, timeout=600):
@@ -82,7 +75,7 @@ class Servers:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        wait_for_free_ports(SERVER_PORTS)
+        wait_for_free_ports(PORTS)
         self.process = subprocess.Popen(
             ["scripts/run.sh"],
             cwd=ROOT,

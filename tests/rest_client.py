@@ -4,8 +4,9 @@ import json
 import urllib.error
 import urllib.request
 
+from bench.load import WEBHOOK
+
 RASA = "http://127.0.0.1:5005"
-WEBHOOK = f"{RASA}/webhooks/rest/webhook"
 
 
 def request(url, body=None, content_type="application/json", timeout=120):

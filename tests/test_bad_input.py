@@ -27,18 +27,31 @@ def rasa_pid(servers):
     assert request(RASA + "/")[0] == 200
 
 
-@pytest.mark.parametrize(
-    "name, message, expected",
-    [
-        ("empty", "", EMPTY_MESSAGE),
-        ("whitespace", " \n\t  ", EMPTY_MESSAGE),
-        ("long", ("Can I tweet about planning? " * 715)[:20000], "Your message is 20,000 characters long, and I can read at most 2,000."),
-    ],
-)
-def test_empty_and_overlong_messages_get_an_explanation(servers, rasa_pid, name, message, expected):
+# (name, message, the one reply expected; None: any reply)
+MESSAGES = [
+    ("empty", "", EMPTY_MESSAGE),
+    ("whitespace", " \n\t  ", EMPTY_MESSAGE),
+    ("long", ("Can I tweet about planning? " * 715)[:20000], "Your message is 20,000 characters long, and I can read at most 2,000."),
+    ("control", "Can I\x00 tweet\x07 after\x1b a drink?\x7f", None),
+    ("emoji", "🍺🍺 can I tweet after a drink? 🤔", None),
+    ("html", "<script>alert('x')</script><img src=x onerror=alert(1)>", None),
+    ("sql", "'; DROP TABLE events; -- can I tweet after a drink? OR 1=1", None),
+    ("english-and-arabic", "Can I tweet after a drink? هل يمكنني النشر على فيسبوك", None),
+    ("rtl", "هل يمكنني النشر على فيسبوك بعد شرب الكحول؟", NOT_ENGLISH),
+    ("welsh", "A gaf i drydar ar ôl yfed?", NOT_ENGLISH),
+    ("french", "Puis-je publier sur Facebook après avoir bu ?", NOT_ENGLISH),
+    ("german", "Kann ich auf Twitter über Planungsanträge schreiben?", NOT_ENGLISH),
+]
+
+
+@pytest.mark.parametrize("name, message, expected", MESSAGES)
+def test_each_message_gets_a_clear_reply_and_the_conversation_goes_on(servers, rasa_pid, name, message, expected):
     sender = f"bad-input-{name}"
     replies = say(sender, message)
-    assert texts(replies)[0].startswith(expected) and len(replies) == 1
+    assert texts(replies), f"no reply to {message!r}"
+    assert not any("<script>" in text for text in texts(replies))
+    if expected:
+        assert texts(replies)[0].startswith(expected) and len(replies) == 1
     answered_normally(sender)
 
 
@@ -48,39 +61,6 @@ def test_a_message_at_the_limit_is_read(servers, rasa_pid):
     assert len(question.strip()) == 2000
     [payload] = payloads(say("bad-input-at-limit", question))
     assert payload["type"] == "answer"
-
-
-@pytest.mark.parametrize(
-    "name, message",
-    [
-        ("control", "Can I\x00 tweet\x07 after\x1b a drink?\x7f"),
-        ("emoji", "🍺🍺 can I tweet after a drink? 🤔"),
-        ("html", "<script>alert('x')</script><img src=x onerror=alert(1)>"),
-        ("sql", "'; DROP TABLE events; -- can I tweet after a drink? OR 1=1"),
-        ("english-and-arabic", "Can I tweet after a drink? هل يمكنني النشر على فيسبوك"),
-    ],
-)
-def test_odd_text_gets_a_reply_and_the_conversation_goes_on(servers, rasa_pid, name, message):
-    sender = f"bad-input-{name}"
-    replies = say(sender, message)
-    assert texts(replies), f"no reply to {message!r}"
-    assert not any("<script>" in text for text in texts(replies))
-    answered_normally(sender)
-
-
-@pytest.mark.parametrize(
-    "name, message",
-    [
-        ("rtl", "هل يمكنني النشر على فيسبوك بعد شرب الكحول؟"),
-        ("welsh", "A gaf i drydar ar ôl yfed?"),
-        ("french", "Puis-je publier sur Facebook après avoir bu ?"),
-        ("german", "Kann ich auf Twitter über Planungsanträge schreiben?"),
-    ],
-)
-def test_questions_in_other_languages_are_told_english_only(servers, rasa_pid, name, message):
-    sender = f"bad-input-{name}"
-    assert texts(say(sender, message)) == [NOT_ENGLISH]
-    answered_normally(sender)
 
 
 def test_control_characters_do_not_stop_a_question_being_answered(servers, rasa_pid):

@@ -1,13 +1,13 @@
 """Crashed and restarted servers, and a damaged index, with the real servers over real HTTP."""
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
 import stat
 import time
 
-import aiohttp
 import pytest
 
 from bench import load
@@ -25,14 +25,6 @@ def action_server_healthy():
         return False
 
 
-async def action_server_up(session):
-    try:
-        async with session.get(f"{ACTIONS}/health", timeout=aiohttp.ClientTimeout(total=5)) as response:
-            return response.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        return False
-
-
 async def kill_action_server_and_wait_for_restart(servers, stop, after=3.0, then=10.0):
     """Kills the action server `after` seconds into the run; returns (killed, back) times from
     the start, once scripts/run.sh has started it again; stops the load `then` seconds later."""
@@ -41,10 +33,9 @@ async def kill_action_server_and_wait_for_restart(servers, stop, after=3.0, then
     pid = servers.pid("actions")
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic() - begun
-    async with aiohttp.ClientSession() as session:
-        while servers.pid("actions") == pid or not await action_server_up(session):
-            assert time.monotonic() - begun < 300, "the action server was not started again"
-            await asyncio.sleep(0.5)
+    while servers.pid("actions") == pid or not await asyncio.to_thread(action_server_healthy):
+        assert time.monotonic() - begun < 300, "the action server was not started again"
+        await asyncio.sleep(0.5)
     back = time.monotonic() - begun
     await asyncio.sleep(then)
     stop.set()
@@ -95,8 +86,7 @@ def test_a_damaged_index_is_rebuilt_and_never_served(servers):
     assert replies_meanwhile and set(replies_meanwhile) == {"apology"}  # never an answer from it
     log = (servers.logs / "actions.log").read_text()
     assert f"rebuilding the index: {index.VECTORS} is missing or damaged" in log
-    config = settings().__class__(**{**vars(settings()), "index_dir": servers.logs / "index"})
-    assert index.problem(config) is None
+    assert index.problem(dataclasses.replace(settings(), index_dir=servers.logs / "index")) is None
     [payload] = payloads(say("fault-index-after", "Can I tweet after a drink?"))
     assert payload["type"] == "answer"
 
