@@ -171,7 +171,7 @@ def report(facts: dict) -> str:
     at_10 = next(row for row in rows if row["members"] == 10)
     lines += [
         f"| p95 under {MAX_P95_AT_10:g} s at 10 at once | answer {ms(at_10['answer'].p95)}, "
-        f"static {ms(at_10['static'].p95)} | {yes(at_10['all'].p95 < MAX_P95_AT_10)} |",
+        f"static {ms(at_10['static'].p95)} | {yes(max(at_10['answer'].p95, at_10['static'].p95) < MAX_P95_AT_10)} |",
         f"| both servers under {MAX_MEMORY / 1e9:g} GB resident | {total_memory / 1e9:.2f} GB at peak "
         f"| {yes(total_memory < MAX_MEMORY)} |",
         f"| {load['members']} members for {load['seconds']:g} s: no 5xx, no timeouts, every message "
