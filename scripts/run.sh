@@ -52,9 +52,24 @@ else
 fi
 export RASA_API_TOKEN
 
-pids=()
+# Each server gets STOP_GRACE seconds to finish what it is doing after SIGTERM; then it is
+# killed, so stopping never hangs.
+STOP_GRACE="${STOP_GRACE:-15}"
 stop_servers() {
+    local pids=(${action_pid:-} ${rasa_pid:-} ${web_pid:-})
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 $((STOP_GRACE * 5))); do
+        running=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
+        [ "$running" = 0 ] && break
+        sleep 0.2
+    done
+    for pid in "${pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "==> process $pid did not stop within $STOP_GRACE s; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
     wait 2>/dev/null || true
 }
 on_signal() {
@@ -70,7 +85,6 @@ trap stop_servers EXIT
 start_action_server() {
     .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" >>"$LOG_DIR/actions.log" 2>&1 &
     action_pid=$!
-    pids+=("$action_pid")
     echo "$action_pid" >"$RUN_DIR/actions.pid"
 }
 
@@ -81,12 +95,10 @@ echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
     --endpoints "$ENDPOINTS" --credentials credentials.yml --cors "${cors_origins[@]}" \
     >"$LOG_DIR/rasa.log" 2>&1 &
 rasa_pid=$!
-pids+=("$rasa_pid")
 echo "$rasa_pid" >"$RUN_DIR/rasa.pid"
 echo "==> starting the demo page's web server on $WEB_HOST:$WEB_PORT (log: $LOG_DIR/web.log)"
 .venv/bin/python -m http.server "$WEB_PORT" --bind "$WEB_HOST" --directory web >"$LOG_DIR/web.log" 2>&1 &
 web_pid=$!
-pids+=("$web_pid")
 
 wait_for() {  # name url pid log
     for _ in $(seq 1 300); do
