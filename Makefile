@@ -6,7 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/current.tar.gz
-RASA_DATA := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+# The passage questions as NLU examples (scripts/asked_nlu.py), made here, not kept in git.
+ASKED_NLU := data/nlu/asked.yml
+RASA_DATA := config.yml domain.yml $(ASKED_NLU) $(filter-out $(ASKED_NLU),$(shell find data -name '*.yml' 2>/dev/null))
 
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
@@ -32,10 +34,13 @@ $(MODEL): $(VENV)/.installed $(RASA_DATA)
 	$(RASA) train --fixed-model-name current --out models
 	touch $@
 
+$(ASKED_NLU): corpus/passage_questions.yml scripts/asked_nlu.py $(VENV)/.installed
+	$(PY) scripts/asked_nlu.py $@
+
 run: index train  ## set up, build, train, then start the action server and the Rasa server
 	scripts/run.sh
 
-validate: setup  ## check the Rasa training data
+validate: setup $(ASKED_NLU)  ## check the Rasa training data
 	$(RASA) data validate --fail-on-warnings
 
 stories: train  ## check the test conversations in tests/test_stories.yml

@@ -95,7 +95,7 @@ def answer(searcher: Searcher, question: str, council: str | None = None, k: int
     best, others, seen = hits[0], [], {hits[0].passage.document.council.key}
     for hit in hits[1:]:
         key = hit.passage.document.council.key
-        if hit.score >= config.min_score and key not in seen and len(others) < max_others:
+        if hit.relevance >= config.min_score and key not in seen and len(others) < max_others:
             others.append(hit)
             seen.add(key)
     return Answer(question, best, others, contacts=contacts)
@@ -138,14 +138,15 @@ def compare(searcher: Searcher, question: str, exclude: str | None = None) -> Re
     """What each council (but `exclude`) says on the question: its best relevant passage, or
     plainly that its documents here do not address it."""
     threshold = settings().min_score
-    on_topic = searcher.on_topic(question)
-    best = searcher.best_per_council(question)
+    topic = searcher.vocabulary.compared_topic(question)
+    on_topic = searcher.on_topic(topic)
+    best = searcher.best_per_council(topic)
     messages, rows, quoted = [], [], []
     for key, council in searcher.councils().items():
         if key == exclude:
             continue
         hit = best.get(key)
-        if on_topic and hit and hit.score >= threshold:
+        if on_topic and hit and hit.relevance >= threshold:
             messages.append(f"{council.name}:\n{quote(hit.passage)}")
             rows.append({"council": council.name, "addressed": True, **quote_payload(hit)})
             quoted.append(hit.passage)

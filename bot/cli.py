@@ -2,9 +2,9 @@
 
     bot build                 build the index if the corpus or model changed (--force: always)
     bot ask "question" [--council KEY] [-k N] [--json]
-    bot eval [--misses]       retrieval quality on tests/data/questions.yml, per method
+    bot eval [--misses]       retrieval quality per method, on the development and held-out sets
     bot report [--top N]      unanswered questions and answers rated not helpful
-    bot passages [--json]     every passage with its id and section path
+    bot passages [--json]     every passage with its id, section path and the questions it answers
 """
 
 from __future__ import annotations
@@ -59,11 +59,14 @@ def _eval(args) -> int:
     from bot.config import settings
 
     searcher = search.load()
-    results = evaluate.run(searcher, settings().min_score, args.questions)
-    print(evaluate.table(results))
-    if args.misses:
+    sets = [args.questions] if args.questions else [evaluate.DEFAULT_QUESTIONS, evaluate.HELD_OUT]
+    for path in sets:
+        print(f"## {path.name}\n")
+        print(evaluate.table(evaluate.run(searcher, settings().min_score, path)))
+        if args.misses:
+            print()
+            print("\n".join(evaluate.misses(searcher, settings().min_score, path)))
         print()
-        print("\n".join(evaluate.misses(searcher, settings().min_score, args.questions)))
     return 0
 
 
@@ -82,9 +85,12 @@ def _passages(args) -> int:
     corpus = load_corpus(settings().corpus_dir)
     for p in corpus.passages:
         if args.json:
-            print(json.dumps({"id": p.id, "section": p.section_path, "text": p.text}, ensure_ascii=False))
+            item = {"id": p.id, "section": p.section_path, "text": p.text, "questions": list(p.questions)}
+            print(json.dumps(item, ensure_ascii=False))
         else:
             print(f"{p.id}\t{p.section_path}\t{p.text}")
+            for question in p.questions:
+                print(f"\tasks: {question}")
     return 0
 
 
@@ -100,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("-k", type=int, default=None, help="at most this many quoted passages")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
-    evaluation = commands.add_parser("eval", help="measure retrieval on the development questions")
-    evaluation.add_argument("--questions", type=Path, default=None, help="a questions file (default: tests/data/questions.yml)")
+    evaluation = commands.add_parser("eval", help="measure retrieval on the development and held-out questions")
+    evaluation.add_argument("--questions", type=Path, default=None, help="one questions file (default: both tests/data/questions.yml and tests/data/heldout.yml)")
     evaluation.add_argument("--misses", action="store_true", help="also list what hybrid search gets wrong")
     evaluation.set_defaults(run=_eval)
     report = commands.add_parser("report", help="unanswered questions and unhelpful answers")
@@ -119,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`bot passages | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ class Settings:
     corpus_dir: Path
     index_dir: Path
     model: str
+    # Whether the index is built with the model fine-tuned on the passage questions
+    # (bot/adapt.py) rather than with `model` as it is.
+    adapt_model: bool
     # Fused search score below which the best passage is not relevant enough to quote
     # (chosen on tests/data/questions.yml with `bot eval`; see bot/search.py).
     min_score: float
@@ -48,7 +51,8 @@ def settings() -> Settings:
         corpus_dir=_path("BOT_CORPUS_DIR", PROJECT_ROOT / "corpus"),
         index_dir=_path("BOT_INDEX_DIR", PROJECT_ROOT / "var" / "index"),
         model=os.environ.get("BOT_MODEL", BUNDLED_MODEL),
-        min_score=float(os.environ.get("BOT_MIN_SCORE", "0.36")),
+        adapt_model=os.environ.get("BOT_ADAPT_MODEL", "1").strip().lower() not in ("0", "false", "no", "off"),
+        min_score=float(os.environ.get("BOT_MIN_SCORE", "0.53")),
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
         max_message_chars=int(os.environ.get("BOT_MAX_MESSAGE_CHARS", "2000")),

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
+from bot.datafile import CorpusError, line_of, read_yaml
 
 METADATA_FILE = "documents.yml"
+# What councillors ask, per passage: a few questions each passage answers, in their words.
+QUESTIONS_FILE = "passage_questions.yml"
 SECTION_SEPARATOR = " › "
 # The section of passages that come before a document's first heading (a report's cover).
 OPENING_SECTION = "Front sheet"
@@ -31,10 +33,6 @@ GLUED_HEADING = re.compile(r"^([A-Z][A-Z &]{5,}[A-Z])(\d+\.\s+\S.*)$")
 # A bullet that opens with a bold or italic label: "**Libel** – if you publish ..."
 LABELLED = re.compile(r"^(\*\*?)([^*]+?)\1\s*[–-]\s")
 TERMINAL = (".", "!", "?", ":", ";", ",", "”", '"')
-
-
-class CorpusError(ValueError):
-    """A source file or its metadata cannot be parsed; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,8 @@ class Passage:
     # How many leading parts of `section` are headings; the rest name the paragraph ("4.1"),
     # the bullet's label ("Libel") or the table column ("Do's") within that heading's section.
     heading_depth: int = 0
+    # Questions this passage answers, in councillors' words (QUESTIONS_FILE).
+    questions: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def section_path(self) -> str:
@@ -106,14 +106,7 @@ class Corpus:
 
 def load_metadata(corpus_dir: Path) -> dict:
     path = corpus_dir / METADATA_FILE
-    if not path.exists():
-        raise CorpusError(f"{path}: metadata file is missing")
-    try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise CorpusError(f"{where}: not valid YAML: {error}") from error
+    meta = read_yaml(path)
     for key in ("councils", "files"):
         if not isinstance(meta, dict) or not isinstance(meta.get(key), dict):
             raise CorpusError(f"{path}: needs a '{key}' mapping")
@@ -628,4 +621,29 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         omissions += file_omissions
         headings[name] = heading_lines
         documents += [d for d in dict.fromkeys(p.document for p in file_passages)]
+    passages = with_questions(passages, corpus_dir / QUESTIONS_FILE)
     return Corpus(passages, omissions, headings, documents, councils)
+
+
+def load_questions(path: Path, passages: list[Passage]) -> dict[str, tuple[str, ...]]:
+    """Passage id -> the questions it answers, from QUESTIONS_FILE (none if there is no file)."""
+    if not path.exists():
+        return {}
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path}: must map passage ids to lists of questions")
+    known = {p.id for p in passages}
+    questions = {}
+    for passage_id, asked in data.items():
+        where = f"{path}{line_of(data, passage_id)}"
+        if passage_id not in known:
+            raise CorpusError(f"{where}: no passage has the id {passage_id!r} (see `bot passages`)")
+        if not isinstance(asked, list) or not asked or not all(isinstance(q, str) and q.strip() for q in asked):
+            raise CorpusError(f"{where}: {passage_id} needs a list of questions, each a line of text")
+        questions[passage_id] = tuple(normalise(q) for q in asked)
+    return questions
+
+
+def with_questions(passages: list[Passage], path: Path) -> list[Passage]:
+    questions = load_questions(path, passages)
+    return [replace(p, questions=questions.get(p.id, ())) for p in passages]

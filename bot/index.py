@@ -16,12 +16,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from bot.config import Settings, settings
-from bot.corpus import METADATA_FILE, Council, Document, Passage, load_corpus
+from bot.corpus import METADATA_FILE, QUESTIONS_FILE, Council, Document, Passage, load_corpus
 
 log = logging.getLogger(__name__)
 
@@ -29,42 +30,56 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.json"
 VECTORS = "passages.faiss"
 # Files whose change means the passages may change.
-_CODE = [Path(__file__).with_name("corpus.py"), Path(__file__)]
+_CODE = [Path(__file__).with_name("corpus.py"), Path(__file__).with_name("adapt.py"), Path(__file__)]
+ADAPTED = "adapted-model"  # beside the index directory: the adapted models, by fingerprint
 
 
 @dataclass(frozen=True)
 class Hit:
     passage: Passage
-    score: float
+    score: float  # the ranking score
+    relevance: float | None = None  # whether it answers at all (bot.search.Scores); else score
+
+    def __post_init__(self):
+        if self.relevance is None:
+            object.__setattr__(self, "relevance", self.score)
 
 
 def fingerprint(config: Settings) -> str:
     """A hash of everything the index is built from: corpus files, parser and model."""
     digest = hashlib.sha256()
     for path in sorted(config.corpus_dir.iterdir()):
-        if path.is_file() and (path.suffix == ".txt" or path.name == METADATA_FILE):
+        if path.is_file() and (path.suffix == ".txt" or path.name in (METADATA_FILE, QUESTIONS_FILE)):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     for path in _CODE:
         digest.update(path.read_bytes())
     digest.update(config.model.encode())
+    digest.update(b"adapted" if config.adapt_model else b"plain")
     return digest.hexdigest()
 
 
 def keyword_text(passage: Passage) -> str:
-    """What keyword search sees: the passage with its section path, so headings count too."""
+    """The passage with its section path, so headings count too."""
     return f"{passage.section_path}: {passage.text}"
+
+
+def keyword_document(passage: Passage) -> str:
+    """What keyword search sees: the passage under its section path, and the questions it
+    answers (so a member's words count where a councillor's question uses them)."""
+    return " ".join([keyword_text(passage), *passage.questions])
 
 
 def views(passage: Passage) -> list[str]:
     """The texts embedded for one passage. A passage scores as its best view: the text alone,
-    the text under its section path (so a short bullet is found by its heading), and each
-    sentence of a longer passage (so one sentence is not drowned by the rest)."""
+    the text under its section path (so a short bullet is found by its heading), each sentence
+    of a longer passage (so one sentence is not drowned by the rest), and each question it
+    answers (so a member's wording meets the question it resembles)."""
     texts = [passage.text, keyword_text(passage)]
     sentences = [s for s in re.split(r"(?<=[.!?;])\s+", passage.text) if len(s.split()) >= 3]
     if len(sentences) > 1:
         texts += sentences
-    return texts
+    return texts + list(passage.questions)
 
 
 def view_owners(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
@@ -76,14 +91,33 @@ def view_owners(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return texts, np.array(owners, dtype="int64")
 
 
+def question_rows(passages: list[Passage]) -> np.ndarray:
+    """Which rows of the index are questions a passage answers (the last views of each)."""
+    rows = []
+    for passage in passages:
+        count = len(views(passage))
+        rows += [False] * (count - len(passage.questions)) + [True] * len(passage.questions)
+    return np.array(rows, dtype=bool)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A question's cosine similarity to every passage (its best view), in passage order, and to
+    the closest of the questions the passages answer."""
+
+    scores: np.ndarray
+    nearest_question: float
+
+
 def _checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Encoder:
-    """The sentence-transformers model, loaded once."""
+    """The sentence-transformers model, loaded once: the configured one, or `path` (the model
+    adapted to the corpus that an index was built with)."""
 
-    def __init__(self, config: Settings):
+    def __init__(self, config: Settings, path: str | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import transformers
@@ -92,7 +126,8 @@ class Encoder:
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
 
-        self.model = SentenceTransformer(config.model_path(), device="cpu")
+        self.path = path or config.model_path()
+        self.model = SentenceTransformer(self.path, device="cpu")
         self.model.eval()
 
     def common_words(self) -> set[str]:
@@ -128,18 +163,26 @@ class Index:
         self.passages = passages
         self.vectors = vectors  # faiss.IndexFlatIP, one row per view of a passage
         self.owners = view_owners(passages)[1]  # row -> passage
+        self.question_rows = question_rows(passages)
         self.encoder = encoder
         self.manifest = manifest
         self.councils = {p.document.council.key: p.document.council for p in passages}
         self._by_id = {p.id: p for p in passages}
 
-    def dense_scores(self, question: str) -> np.ndarray:
-        """Cosine similarity of the question to every passage (its best view), in passage order."""
+    @lru_cache(maxsize=64)  # the search and its scope check ask about the same question
+    def dense(self, question: str) -> Dense:
         query = self.encoder.encode_query(question)
         similarities, rows = self.vectors.search(query, self.vectors.ntotal)
+        similarities, rows = similarities[0], rows[0]
         scores = np.full(len(self.passages), -1.0, dtype="float32")
-        np.maximum.at(scores, self.owners[rows[0]], similarities[0])
-        return scores
+        np.maximum.at(scores, self.owners[rows], similarities)
+        scores.setflags(write=False)
+        asked = similarities[self.question_rows[rows]]
+        return Dense(scores, float(asked.max()) if len(asked) else -1.0)
+
+    def dense_scores(self, question: str) -> np.ndarray:
+        """Cosine similarity of the question to every passage (its best view), in passage order."""
+        return self.dense(question).scores
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
         """The k passages closest in meaning to the question, best first (dense only)."""
@@ -164,6 +207,7 @@ def _serialise(passages: list[Passage]) -> list[dict]:
             "text": p.text,
             "lines": list(p.lines),
             "heading_depth": p.heading_depth,
+            "questions": list(p.questions),
         }
         for p in passages
     ]
@@ -184,6 +228,7 @@ def _deserialise(rows: list[dict]) -> list[Passage]:
                 row["text"],
                 tuple(row["lines"]),
                 row["heading_depth"],
+                tuple(row.get("questions", ())),
             )
         )
     return passages
@@ -196,7 +241,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     config = config or settings()
     started = time.perf_counter()
     corpus = load_corpus(config.corpus_dir)
-    encoder = encoder or Encoder(config)
+    encoder = encoder or Encoder(config, embedding_model(config, corpus.passages))
     vectors = encoder.encode(view_owners(corpus.passages)[0])
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
@@ -209,6 +254,8 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     manifest = {
         "fingerprint": fingerprint(config),
         "model": config.model,
+        "encoder": encoder.path,
+        "encoder_checksum": _model_checksum(encoder.path),
         "dimensions": int(vectors.shape[1]),
         "passages": len(corpus.passages),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -225,6 +272,23 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     shutil.rmtree(old, ignore_errors=True)
     log.info("index built: %d passages in %.1fs", len(corpus.passages), manifest["build_seconds"])
     return manifest
+
+
+def embedding_model(config: Settings, passages: list[Passage]) -> str:
+    """The model to embed with: the configured one adapted to the corpus (bot/adapt.py), or the
+    configured one as it is when BOT_ADAPT_MODEL is off."""
+    if not config.adapt_model:
+        return config.model_path()
+    from bot import adapt
+
+    return str(adapt.adapted(config.model_path(), passages, config.index_dir.parent / ADAPTED))
+
+
+def _model_checksum(path: str) -> str | None:
+    """The checksum of a model's weights, if it is a directory of this project's (an adapted
+    model); the configured model belongs to its package and is not checked."""
+    weights = Path(path) / "model.safetensors"
+    return _checksum(weights) if weights.exists() and ADAPTED in Path(path).parts else None
 
 
 def problem(config: Settings | None = None) -> str | None:
@@ -244,6 +308,11 @@ def problem(config: Settings | None = None) -> str | None:
         path = config.index_dir / name
         if not path.exists() or _checksum(path) != checksums.get(name):
             return f"{name} is missing or damaged"
+    encoder = manifest.get("encoder")
+    if not encoder or (manifest.get("encoder_checksum") and not Path(encoder).is_dir()):
+        return "the embedding model it was built with is missing"
+    if manifest.get("encoder_checksum") and _model_checksum(encoder) != manifest["encoder_checksum"]:
+        return "the embedding model it was built with is damaged"
     return None
 
 
@@ -266,7 +335,7 @@ def load(config: Settings | None = None, encoder: Encoder | None = None) -> Inde
     manifest = json.loads((config.index_dir / MANIFEST).read_text(encoding="utf-8"))
     passages = _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))
     vectors = faiss.read_index(str(config.index_dir / VECTORS))
-    index = Index(passages, vectors, encoder or Encoder(config), manifest)
+    index = Index(passages, vectors, encoder or Encoder(config, manifest["encoder"]), manifest)
     if vectors.ntotal != len(index.owners):
         raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors do not match the passages")
     return index

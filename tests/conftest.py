@@ -23,14 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def encoder():
-    """The embedding model, loaded once for the whole run."""
+    """The configured embedding model as it is (not adapted to the corpus), loaded once for the
+    whole run, for indexes that tests build themselves."""
     return index.Encoder(settings())
 
 
 @pytest.fixture(scope="session")
-def project_index(encoder):
-    """The project's own index (built by `make test` before pytest runs, or here if needed)."""
-    return index.load(encoder=encoder)
+def project_index():
+    """The project's own index (built by `make test` before pytest runs, or here if needed),
+    with the embedding model it was built with."""
+    return index.load()
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +123,9 @@ def servers(fake_botframework, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
     index.ensure_built()
     shutil.copytree(settings().index_dir, logs / "index")
+    adapted = settings().index_dir.parent / index.ADAPTED
+    if adapted.is_dir():  # so that rebuilding the copy does not train the model again
+        shutil.copytree(adapted, logs / index.ADAPTED)
     teams = {
         "TEAMS_APP_ID": fake_botframework.app_id,
         "TEAMS_APP_PASSWORD": fake_botframework.app_password,

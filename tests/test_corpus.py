@@ -290,3 +290,25 @@ def test_a_new_document_needs_only_a_file_and_metadata(corpus_copy):
     passage = find(load_corpus(corpus_copy), "Members should think before they post.")
     assert passage.section_path == "1. Posting › 1.1"
     assert passage.document.council.name == "Example District Council"
+
+
+def test_passage_questions_are_attached_to_their_passages(corpus):
+    asked = {p.id: p.questions for p in corpus.passages}
+    assert sum(1 for q in asked.values() if q) >= 200
+    assert find(corpus, "Do not blog or tweet in haste").questions
+
+
+def test_a_passage_question_for_an_unknown_passage_names_file_and_line(corpus_copy):
+    path = corpus_copy / "passage_questions.yml"
+    path.write_text(path.read_text(encoding="utf-8") + '\nno-such-passage:\n  - "Can I?"\n', encoding="utf-8")
+    line = len(path.read_text(encoding="utf-8").split("\n")) - 2
+    with pytest.raises(CorpusError, match=rf"passage_questions\.yml:{line}: no passage has the id 'no-such-passage'"):
+        load_corpus(corpus_copy)
+
+
+def test_passage_questions_must_be_a_list_of_text(corpus_copy):
+    path = corpus_copy / "passage_questions.yml"
+    passage_id = find(load_corpus(corpus_copy), "Do not blog or tweet in haste").id
+    path.write_text(f"{passage_id}: just one question\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=rf"passage_questions\.yml:1: {passage_id} needs a list of questions"):
+        load_corpus(corpus_copy)

@@ -17,7 +17,9 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 @pytest.fixture
 def config(tmp_path):
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    return dataclasses.replace(settings(), corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    return dataclasses.replace(
+        settings(), corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", adapt_model=False
+    )
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import json
 from contextlib import redirect_stdout
 
 import pytest
+import yaml
 
 from bot import cli, evaluate
+from bot.config import PROJECT_ROOT as ROOT
 from bot.config import settings
 from bot.corpus import CorpusError
 from bot.search import METHODS, Vocabulary
@@ -19,10 +21,11 @@ def results(searcher):
 
 
 def test_hybrid_meets_the_quality_floors(results):
+    """The development set: measured 0.860 hit@1, 0.964 hit@3, 0.907 rejection."""
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.85, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.hit1 >= 0.84, f"hit@1 {hybrid.hit1:.3f}"
     assert hybrid.rejection >= 0.9, f"rejection {hybrid.rejection:.3f}"
-    assert hybrid.hit_at(3) >= 0.9
+    assert hybrid.hit_at(3) >= 0.93
 
 
 def test_hybrid_beats_each_single_method(results):
@@ -131,10 +134,91 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
     assert "unknown council 'atlantis'" in capsys.readouterr().err
 
 
-def test_hybrid_beats_each_single_method_on_held_out_questions(searcher):
-    """tests/data/heldout.yml was written apart from the vocabulary and the tuning."""
-    held_out = evaluate.DEFAULT_QUESTIONS.with_name("heldout.yml")
-    results = {r.method: r for r in evaluate.run(searcher, settings().min_score, held_out)}
+def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
+    """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
+    0.766 hit@1 and 0.880 rejection (22 of 25). The floors allow one question less each."""
+    results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
+    hybrid = results["hybrid"]
+    assert hybrid.hit1 >= 0.75, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.84, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
-        assert results["hybrid"].hit1 > results[method].hit1, method
-    assert results["hybrid"].rejection >= 0.8
+        assert hybrid.hit1 > results[method].hit1, method
+
+
+def test_held_out_set_is_as_large_as_promised():
+    questions, out_of_scope = evaluate.load_questions(evaluate.HELD_OUT)
+    councils = {q.council for q in questions if q.council}
+    assert len(questions) >= 80 and len(out_of_scope) >= 20
+    assert councils >= {"coventry", "peterborough", "broxtowe", "cambridgeshire"}
+
+
+def test_an_unquoted_key_that_yaml_reads_as_a_boolean_names_file_and_line(tmp_path):
+    path = tmp_path / "vocabulary.yml"
+    path.write_text('synonyms:\n  "fb": facebook\n  false: untrue\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"vocabulary\.yml:3: the key 'false' is not text"):
+        Vocabulary.load(path)
+
+
+def test_a_vocabulary_entry_must_add_words(tmp_path):
+    path = tmp_path / "vocabulary.yml"
+    path.write_text('synonyms:\n  "fb": facebook\n  "insta":\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"vocabulary\.yml:3: 'insta' must add words"):
+        Vocabulary.load(path)
+
+
+def test_asking_whether_one_may_lowers_the_bar_only_for_such_questions(searcher):
+    vocabulary = Vocabulary({}, asking=["can i", "allowed"])
+    assert vocabulary.asks("Can I share a photo?") and vocabulary.asks("sharing photos, allowed?")
+    assert not vocabulary.asks("How many followers does the council page have?")
+    assert not vocabulary.asks("scanning images")  # whole words only
+    question = "Can I share a photo from a council event?"
+    plain = searcher.scores(question.replace("Can I", "Sharing"), "dense")
+    asked = searcher.scores(question, "dense")
+    assert float(asked.relevance.max() - asked.ranking.max()) == pytest.approx(searcher.weights.asking)
+    assert float(plain.relevance.max()) == pytest.approx(float(plain.ranking.max()))
+
+
+def nlu_examples(intent):
+    data = yaml.safe_load((ROOT / "data" / "nlu" / f"{intent}.yml").read_text(encoding="utf-8"))
+    [block] = [item["examples"] for item in data["nlu"] if item.get("intent") == intent]
+    return [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
+
+
+def test_no_out_of_scope_nlu_example_is_answered_by_the_guidance(searcher):
+    """The NLU sends every question to the search; these examples only teach it what other
+    questions look like, so none of them may be one the guidance answers."""
+    examples = nlu_examples("out_of_scope")
+    assert len(examples) >= 20
+    answered = [q for q in examples if searcher.covered(q, searcher.search(q, 1), settings().min_score)]
+    assert answered == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What will the weather be like for the ward walkabout on Saturday?",
+        "How much is the basic allowance for a district councillor?",
+        "Which day are the brown bins emptied in my ward?",
+        "Is there free parking for members at the civic centre?",
+        "can I post my bin collection days?",
+    ],
+)
+def test_the_search_declines_what_the_guidance_does_not_cover(searcher, question):
+    assert not searcher.covered(question, searcher.search(question, 1), settings().min_score)
+
+
+def test_a_list_item_that_only_names_a_platform_is_not_the_answer(searcher):
+    """Such items have no passage questions, so a passage that gives guidance ranks above them."""
+    [hit] = searcher.search("Can I post photos from a council meeting on Instagram?", 1)
+    assert hit.passage.text != "Photo sharing services (e.g. Instagram)"
+    assert hit.passage.questions
+
+
+def test_bot_passages_shows_the_questions_each_passage_answers():
+    code, out = run_cli("passages", "--json")
+    items = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(items) >= 200
+    asked = [item for item in items if item["questions"]]
+    assert len(asked) >= 200
+    code, out = run_cli("passages")
+    assert f"\tasks: {asked[0]['questions'][0]}" in out

@@ -1,0 +1,56 @@
+"""The embedding model adapted to the corpus (bot/adapt.py): deterministic, cached, and used."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import adapt, index
+from bot.config import settings
+
+EXAMPLES = [
+    ("can I tweet after a few drinks?", "Do not post in haste or when you have consumed alcohol."),
+    ("is it ok to say how I'll vote on a planning application?", "Do not say anything that suggests you have made your mind up."),
+    ("a resident keeps abusing me online", "Report abuse and harassment to the police if it is threatening."),
+    ("can I post photos of residents?", "Ask permission before you post a photograph of someone."),
+]
+TINY = adapt.Training(epochs=1, batch_size=2, learning_rate=1e-4, frozen_layers=5)
+
+
+def embed(path, texts):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device="cpu").encode(texts, normalize_embeddings=True)
+
+
+def test_training_twice_on_the_same_pairs_gives_the_same_model(tmp_path):
+    base = settings().model_path()
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert adapt.train(base, EXAMPLES, first, TINY) == len(EXAMPLES)
+    adapt.train(base, EXAMPLES, second, TINY)
+    probe = ["may I share a photo from the council meeting?", "deleting rude comments"]
+    one, two, plain = embed(first, probe), embed(second, probe), embed(base, probe)
+    assert np.array_equal(one, two)
+    assert not np.allclose(one, plain, atol=1e-4)  # it did learn something
+
+
+def test_the_project_index_is_built_with_the_adapted_model(project_index):
+    """The index records the adapted model it was built with, and queries use the same one."""
+    path = Path(project_index.manifest["encoder"])
+    assert settings().adapt_model and path.parent.name == index.ADAPTED
+    assert json.loads((path / adapt.COMPLETE).read_text())["pairs"] > 500
+    assert project_index.encoder.path == str(path)
+
+
+@pytest.mark.parametrize("change", ["questions", "training"])
+def test_a_change_of_questions_or_training_changes_the_fingerprint(project_index, change):
+    passages = project_index.passages
+    before = adapt.fingerprint("base", passages)
+    if change == "questions":
+        from dataclasses import replace
+
+        passages = [replace(passages[0], questions=passages[0].questions + ("one more?",)), *passages[1:]]
+        assert adapt.fingerprint("base", passages) != before
+    else:
+        assert adapt.fingerprint("base", passages, adapt.Training(seed=1)) != before
