@@ -21,6 +21,7 @@ SCRIPTS = [
     ROOT / "node_modules" / "markdown-it" / "dist" / "browser" / "markdown-it.umd.min.js",
     ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js",
 ]
+STYLESHEET = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.css"
 HOST_CONFIG = json.loads((ROOT / "teams" / "hostconfig.json").read_text())
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -98,7 +99,7 @@ class CardRenderer:
 @contextmanager
 def card_renderer(width: int = 600) -> Iterator[CardRenderer]:
     """A page in Chromium with the renderer loaded; nothing is fetched from the network."""
-    missing = [str(path) for path in SCRIPTS if not path.exists()]
+    missing = [str(path) for path in [*SCRIPTS, STYLESHEET] if not path.exists()]
     if missing:
         raise FileNotFoundError(f"{', '.join(missing)} missing: run `make setup` (npm ci)")
     with sync_playwright() as playwright:
@@ -106,6 +107,7 @@ def card_renderer(width: int = 600) -> Iterator[CardRenderer]:
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.set_content(PAGE)
+            page.add_style_tag(path=str(STYLESHEET))
             for script in SCRIPTS:
                 page.add_script_tag(path=str(script))
             yield CardRenderer(page)
