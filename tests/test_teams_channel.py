@@ -285,7 +285,7 @@ def test_the_record_of_activities_is_bounded():
 
 
 def configured_channel():
-    """A configured channel whose token check passes every activity and whose replies are kept."""
+    """A configured channel whose token check passes every activity."""
     settings = TeamsSettings(app_id="a", app_password="p", app_type="SingleTenant", tenant_id="t")
     channel = TeamsInput(settings)
 
