@@ -1,30 +1,137 @@
-"""What one turn of the assistant looks like in Microsoft Teams.
+"""What one turn of the assistant looks like in Microsoft Teams: one Adaptive Card.
 
 The input is the turn's bot messages as Rasa hands them to a channel (`{"text": ..., "buttons":
-[...], "custom": {...}, "image": ...}`); the output is Bot Framework message activities, not yet
-addressed. An answer becomes one Adaptive Card: each quoted passage verbatim, its citation beneath
-it in small subtle type, and the buttons as actions that send their payload back. Nothing here
-knows of Rasa or HTTP.
+[...], "custom": {...}, "image": ...}`); the output is one Bot Framework message activity, not yet
+addressed. The structured payloads of bot/answer.py (`answer`, `section`, `comparison`) are laid
+out as quotes, each verbatim with its citation beneath it in small subtle type; their plain-text
+copies are left out; every other text is shown as it is; buttons become actions that send their
+payload back. Nothing here knows of Rasa or HTTP.
+
+Teams reads every TextBlock as Markdown, so every string shown goes through `markdown_text`:
+what Teams displays is then exactly the guidance's (or the member's) text, not a link, a list or
+bold type made of its punctuation.
 """
 
 from __future__ import annotations
 
+import re
+
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.4"  # the newest version Teams renders everywhere (desktop, web, mobile)
+SUMMARY_CHARS = 150  # a notification shows about this much
+NOT_ADDRESSED = "The guidance I have from this council does not address this."
+
+# Characters Markdown (CommonMark, as Teams and the adaptivecards renderer read it) may take for
+# emphasis, code, links, HTML, entities, strikethrough or tables anywhere in a line; `{` keeps
+# Adaptive Cards' {{DATE(...)}} functions from being applied to quoted text.
+INLINE_MARKUP = re.compile(r"([\\`*_{}\[\]<>&|~])")
+# At the start of a line: headings, block quotes, list items and setext underlines...
+LINE_START_MARKUP = re.compile(r"^([ \t]*)([#>+=-])", re.MULTILINE)
+# ...and numbered list items ("1." or "1)").
+NUMBERED_ITEM = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
+LINE_BREAKS = re.compile(r"\n+")
+
+
+def markdown_text(text: str) -> str:
+    """`text` as Markdown that displays as exactly `text`.
+
+    Markup characters are escaped with a backslash, which CommonMark shows as the character
+    itself. A line break becomes a blank line: Teams runs single line breaks together into one
+    paragraph, and shows a blank line as a new one.
+    """
+    escaped = INLINE_MARKUP.sub(r"\\\1", text.replace("\r\n", "\n"))
+    escaped = NUMBERED_ITEM.sub(r"\1\\\2", LINE_START_MARKUP.sub(r"\1\\\2", escaped))
+    return LINE_BREAKS.sub("\n\n", escaped)
 
 
 def text_block(text: str, **style) -> dict:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    """A TextBlock showing `text` exactly as written."""
+    return {"type": "TextBlock", "text": markdown_text(text), "wrap": True, **style}
 
 
-def quote_blocks(quote: dict, first: bool) -> list[dict]:
-    """A quoted passage with its citation; passages after the first say whose they are."""
-    intro = [] if first else [
-        text_block(f"{quote['council']} also says:", weight="Bolder", separator=True, spacing="Large")
-    ]
-    return intro + [
-        text_block(f"“{quote['text']}”"),
-        text_block(f"— {quote['citation']}", size="Small", isSubtle=True, spacing="Small"),
-    ]
+def heading(text: str, first: bool = False) -> dict:
+    """A bold line that starts a part of the card; parts after the first are set apart by a rule."""
+    style = {} if first else {"separator": True, "spacing": "Large"}
+    return text_block(text, weight="Bolder", **style)
+
+
+def subtle(text: str) -> dict:
+    return text_block(text, size="Small", isSubtle=True, spacing="Small")
+
+
+class Blocks:
+    """The card body being built; quotes and citations get ids (quote-1, citation-1, ...), so
+    the same quote can be found in the card and in its rendering."""
+
+    def __init__(self) -> None:
+        self.body: list[dict] = []
+        self.quotes = 0
+
+    def add(self, *blocks: dict) -> None:
+        self.body.extend(blocks)
+
+    def quote(self, text: str) -> None:
+        self.quotes += 1
+        self.add({**text_block(f"“{text}”"), "id": f"quote-{self.quotes}"})
+
+    def citation(self, citation: str) -> None:
+        self.add({**subtle(f"— {citation}"), "id": f"citation-{self.quotes}"})
+
+
+def add_answer(blocks: Blocks, payload: dict) -> None:
+    """The best passage, then each other council's, each with its citation."""
+    for i, quote in enumerate(payload["quotes"]):
+        if i:
+            blocks.add(heading(f"{quote['council']} also says:"))
+        blocks.quote(quote["text"])
+        blocks.citation(quote["citation"])
+
+
+def add_section(blocks: Blocks, payload: dict) -> None:
+    """The section's heading, each of its passages in order, and the one citation they share."""
+    blocks.add(heading(f"The whole of {payload['section']}:", first=not blocks.body))
+    for passage in payload["passages"]:
+        blocks.quote(passage["text"])
+    blocks.citation(payload["citation"])
+
+
+def add_comparison(blocks: Blocks, payload: dict) -> None:
+    """One part per council: its passage and citation, or plainly that it does not address this."""
+    blocks.add(text_block(f"What each council's guidance says on “{payload['question']}”:"))
+    for row in payload["councils"]:
+        blocks.add(heading(row["council"]))
+        if row.get("addressed"):
+            blocks.quote(row["text"])
+            blocks.citation(row["citation"])
+        else:
+            blocks.add(subtle(NOT_ADDRESSED))
+
+
+LAYOUTS = {"answer": add_answer, "section": add_section, "comparison": add_comparison}
+
+
+def layout(custom: object):
+    """How a structured payload is laid out, or None if its message's text says it all (a "not
+    covered" reply) or it is not one of the assistant's."""
+    return LAYOUTS.get(custom.get("type")) if isinstance(custom, dict) else None
+
+
+def shown_texts(payload: dict) -> list[str]:
+    """The passage texts a payload quotes."""
+    items = payload.get("quotes") or payload.get("passages") or payload.get("councils") or []
+    return [item["text"] for item in items if item.get("text")]
+
+
+def is_copy(text: str, payloads: list[dict]) -> bool:
+    """Whether a text message is the plain-text form of something a payload shows: it quotes one
+    of its passages, or it is a comparison's line for a council."""
+    for payload in payloads:
+        if any(quoted in text for quoted in shown_texts(payload)):
+            return True
+        councils = [row["council"] for row in payload.get("councils") or []]
+        if payload.get("type") == "comparison" and any(text.startswith(f"{c}:") for c in councils):
+            return True
+    return False
 
 
 def button_action(button: dict) -> dict:
@@ -42,52 +149,48 @@ def button_action(button: dict) -> dict:
     }
 
 
-def adaptive_card(body: list[dict], actions: list[dict]) -> dict:
-    """A message activity carrying one Adaptive Card (version 1.4, which Teams renders)."""
+def summary(texts: list[str]) -> str:
+    """What a notification of the card shows: the start of its first message, on one line."""
+    first = " ".join(texts[0].split()) if texts else ""
+    return first if len(first) <= SUMMARY_CHARS else first[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def adaptive_card(body: list[dict], actions: list[dict], fallback: str, summary_text: str) -> dict:
+    """A message activity carrying one Adaptive Card. `fallbackText` is the whole reply in plain
+    text for a client that cannot show the card; the activity's `summary` is the notification."""
     content = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
+        "version": CARD_VERSION,
         "body": body,
         "actions": actions,
+        "fallbackText": fallback,
         "msteams": {"width": "Full"},
     }
-    return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "content": content}]}
+    return {
+        "type": "message",
+        "summary": summary_text,
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": content}],
+    }
 
 
-def is_answer(custom: object) -> bool:
-    return isinstance(custom, dict) and custom.get("type") == "answer"
-
-
-def repeats_a_quote(text: str, quotes: list[dict]) -> bool:
-    """Whether a text message is the plain-text form of a quote the card already shows."""
-    return any(q["text"] in text and q["citation"] in text for q in quotes)
-
-
-def turn_activities(messages: list[dict], as_card: bool = False) -> list[dict]:
-    """The message activities that show one turn's messages.
-
-    A turn with an answer, buttons or an image (or any turn, if `as_card`) becomes one Adaptive
-    Card, with the quotes where the answer's structured payload stands; the plain-text copies of
-    those quotes are left out. Any other turn goes as plain text messages, each whole: a message
-    is never split at its blank lines. Other custom payloads (a "not covered" answer) repeat what
-    the turn's text says and add nothing to show.
-    """
-    quotes = [q for m in messages if is_answer(m.get("custom")) for q in m["custom"]["quotes"]]
-    body, actions, texts = [], [], []
+def turn_card(messages: list[dict]) -> dict | None:
+    """The one message activity that shows a turn's messages, or None for an empty turn."""
+    payloads = [m["custom"] for m in messages if layout(m.get("custom"))]
+    blocks, actions, texts = Blocks(), [], []
     for message in messages:
         text = message.get("text")
-        if text and not repeats_a_quote(text, quotes):
-            body.append(text_block(text))
+        if text:
             texts.append(text)
+            if not is_copy(text, payloads):
+                blocks.add(text_block(text))
         if message.get("image"):
-            body.append({"type": "Image", "url": message["image"], "altText": text or ""})
-        if is_answer(message.get("custom")):
-            for i, quote in enumerate(message["custom"]["quotes"]):
-                body += quote_blocks(quote, first=i == 0)
+            blocks.add({"type": "Image", "url": message["image"], "altText": text or ""})
+        add = layout(message.get("custom"))
+        if add:
+            add(blocks, message["custom"])
         buttons = message.get("buttons") or message.get("quick_replies") or []
         actions += [button_action(b) for b in buttons]
-
-    if as_card or quotes or actions or len(body) > len(texts):
-        return [adaptive_card(body, actions)] if body or actions else []
-    return [{"type": "message", "text": text} for text in texts]
+    if not blocks.body and not actions:
+        return None
+    return adaptive_card(blocks.body, actions, "\n\n".join(texts), summary(texts))

@@ -6,14 +6,23 @@ activity's token fully (see channels.auth), gets the bot's own token from its te
 splitting text at blank lines, greets a chat or team when the bot is added to it, and takes the
 bot's @mention out of channel messages before NLU reads them.
 
+Each Teams conversation is a Rasa conversation of its own: a personal chat, a group chat, or one
+thread of a team's channel (whose id Teams gives as the channel's id plus ";messageid=" and the
+thread's first post). The webhook answers at once and the turn is handled in the background, so
+Teams never waits long enough to send the activity again; an activity that comes again anyway is
+recognised by its id and not answered twice (`RecentActivities`).
+
 Settings come from credentials.yml, which takes them from TEAMS_* environment variables.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
@@ -25,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.auth import ActivityTokenValidator, BotToken, ServiceError, Unauthorized, request_json
-from channels.cards import turn_activities
+from channels.cards import turn_card
 from channels.checks import checked
 
 logger = logging.getLogger(__name__)
@@ -35,6 +44,10 @@ APP_TYPES = ("SingleTenant", "MultiTenant")
 # card says what the domain's greeting says.
 WELCOME_MESSAGE = "/greet"
 MENTION_TAGS = re.compile(r"</?at>")
+# Bot Framework sends an activity again if the bot has not answered within about 15 seconds, and
+# may do so for a few minutes: an hour's ids, at most this many, are remembered.
+ACTIVITY_MEMORY_SECONDS = 3600
+ACTIVITY_MEMORY_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -114,9 +127,54 @@ def user_text(activity: dict) -> str:
     return " ".join(MENTION_TAGS.sub("", text).split())
 
 
+def conversation_key(activity: dict) -> str:
+    """The Rasa conversation of a Teams activity: its Teams conversation, which for a channel
+    names the thread too, so each chat and each thread has its own history and follow-ups."""
+    return activity["conversation"]["id"]
+
+
+class RecentActivities:
+    """The ids of the activities this process has taken in lately, so one that Bot Framework
+    sends again is not answered again. Bounded in number and age; kept in memory, since a retry
+    reaches the process that took the first attempt unless it restarted in between."""
+
+    def __init__(
+        self,
+        max_age: float = ACTIVITY_MEMORY_SECONDS,
+        max_size: int = ACTIVITY_MEMORY_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_age = max_age
+        self.max_size = max_size
+        self.clock = clock
+        self.seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def first_time(self, activity: dict) -> bool:
+        """Whether the activity is new, remembering it if so. One without an id counts as new."""
+        if not isinstance(activity.get("id"), str) or not activity["id"]:
+            return True
+        now = self.clock()
+        self.forget_before(now - self.max_age)
+        key = (activity["conversation"]["id"], activity["id"])
+        if key in self.seen:
+            return False
+        self.seen[key] = now
+        while len(self.seen) > self.max_size:
+            self.seen.popitem(last=False)
+        return True
+
+    def forget_before(self, moment: float) -> None:
+        while self.seen and next(iter(self.seen.values())) < moment:
+            self.seen.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self.seen)
+
+
 class TeamsOutput(BotFramework):
-    """Replies in the conversation an activity came from. Rasa's messages are collected during
-    the turn and go out together, as one card, when `send_turn` is called."""
+    """Replies in the conversation an activity came from. Rasa's messages, and the checks'
+    refusals, are collected during the turn and go out together, as one card, when `send_turn`
+    is called."""
 
     @classmethod
     def name(cls) -> str:
@@ -135,16 +193,20 @@ class TeamsOutput(BotFramework):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.messages.append(dict(message))
 
-    async def send_turn(self, as_card: bool = False) -> None:
-        for activity in turn_activities(self.messages, as_card):
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+    async def send_turn(self) -> None:
+        card = turn_card(self.messages)
+        self.messages = []
+        if card:
             await self.send({
-                **activity,
+                **card,
                 "from": self.bot,
                 "recipient": self.user,
                 "conversation": self.conversation,
                 "replyToId": self.reply_to_id,
             })
-        self.messages = []
 
     async def send(self, message_data: dict[str, Any]) -> None:
         conversation = quote(self.conversation["id"], safe="")
@@ -176,6 +238,8 @@ class TeamsInput(BotFrameworkInput):
         self.problem = settings.problem()
         self.validator = ActivityTokenValidator(settings.app_id, settings.openid_metadata_url)
         self.token = BotToken(settings.tenant_token_url(), settings.app_id, settings.app_password)
+        self.recent = RecentActivities()
+        self.turns: set[asyncio.Task] = set()  # turns being answered; kept so none is collected
         if self.problem:
             logger.warning("Teams: the channel refuses every activity: %s", self.problem)
         else:
@@ -198,7 +262,8 @@ class TeamsInput(BotFrameworkInput):
     async def receive(
         self, authorization: str | None, body: bytes, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        """Handles one activity; nothing reaches a conversation unless its token is valid."""
+        """Takes in one activity and answers at once; the turn it starts is handled in the
+        background. Nothing reaches a conversation unless its token is valid."""
         if self.problem:
             logger.warning("Teams: activity refused (401): the channel is not configured: %s", self.problem)
             return response.text("The Teams channel is not configured.", status=401)
@@ -215,26 +280,35 @@ class TeamsInput(BotFrameworkInput):
         if kind in ("message", "conversationUpdate") and not is_addressed(activity):
             return response.text("The activity lacks the from, recipient or conversation id.", status=400)
         if kind == "message":
-            await self.converse(activity, user_text(activity), on_new_message)
+            text = user_text(activity)
         elif kind == "conversationUpdate" and bot_was_added(activity):
-            await self.converse(activity, WELCOME_MESSAGE, on_new_message, as_card=True)
+            text = WELCOME_MESSAGE
         else:
             logger.debug("Teams: nothing to do for a %s activity", kind)
+            return response.text("")
+        if not self.recent.first_time(activity):
+            logger.info("Teams: activity %s was taken in before; not answered again", activity["id"])
+            return response.text("")
+        self.start_turn(self.converse(activity, text, on_new_message))
         return response.text("")
+
+    def start_turn(self, turn: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(turn)
+        self.turns.add(task)
+        task.add_done_callback(self.turns.discard)
 
     async def converse(
         self,
         activity: dict,
         text: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        as_card: bool = False,
     ) -> None:
         """Passes the user's message to Rasa, then sends the turn's reply."""
         output = TeamsOutput(activity, self.token)
         message = UserMessage(
             text,
             output,
-            activity["from"]["id"],
+            conversation_key(activity),
             input_channel=self.name(),
             metadata=self.add_attachments_to_metadata(activity, None),
         )
@@ -243,4 +317,4 @@ class TeamsInput(BotFrameworkInput):
         except Exception:
             logger.exception("Teams: the message could not be handled")
             return
-        await output.send_turn(as_card)
+        await output.send_turn()

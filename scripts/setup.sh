@@ -45,14 +45,17 @@ echo "==> installing pinned dependencies (requirements.lock)"
 .venv/bin/python -m uv pip install -q --python .venv/bin/python -r requirements.lock
 .venv/bin/python -m uv pip install -q --python .venv/bin/python --no-deps -e .
 
-# The chat widget's socket.io client, pinned in package-lock.json, served from web/vendor/.
-if [ ! -f web/vendor/socket.io.min.js ] || [ package-lock.json -nt web/vendor/socket.io.min.js ]; then
+# The npm packages pinned in package-lock.json: the chat widget's socket.io client, served from
+# web/vendor/, and the Adaptive Cards renderer and markdown-it, with which the tests and
+# scripts/teams_card_image.py render Teams cards.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+    || [ ! -f web/vendor/socket.io.min.js ]; then
     if ! command -v npm >/dev/null; then
-        echo "error: npm (Node.js) is needed to install the chat widget's socket.io client;" >&2
+        echo "error: npm (Node.js) is needed to install the packages of package-lock.json;" >&2
         echo "       install it (Debian: apt-get install npm) and run 'make setup' again." >&2
         exit 1
     fi
-    echo "==> installing the chat widget's socket.io client (package-lock.json)"
+    echo "==> installing the npm packages (package-lock.json)"
     npm ci --no-audit --no-fund --loglevel=error
     mkdir -p web/vendor
     cp node_modules/socket.io-client/dist/socket.io.min.js web/vendor/

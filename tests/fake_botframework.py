@@ -64,6 +64,27 @@ class FakeBotFramework:
         with self.lock:
             return [r["activity"] for r in self.received if r["conversation"] == conversation]
 
+    def replies(self, conversation: str, count: int = 1, timeout: float = 120) -> list[dict]:
+        """The activities posted to a conversation once there are `count` of them: the bot
+        answers after the webhook has returned. Fails if they do not come within `timeout`."""
+        return self.wait(lambda: len(self.activities(conversation)) >= count, timeout, conversation)
+
+    def reply_to(self, conversation: str, activity_id: str, timeout: float = 120) -> dict:
+        """The bot's one reply to an activity, once it has come."""
+        def replied() -> bool:
+            return any(a.get("replyToId") == activity_id for a in self.activities(conversation))
+
+        [reply] = [a for a in self.wait(replied, timeout, conversation) if a.get("replyToId") == activity_id]
+        return reply
+
+    def wait(self, done, timeout: float, conversation: str) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no such reply in {conversation}: {self.activities(conversation)}")
+            time.sleep(0.1)
+        return self.activities(conversation)
+
     def activity_token(self, key=None, kid=KEY_ID, algorithm="RS256", **claims) -> str:
         """A token as Bot Framework sends with an activity: valid, unless another signing key, key
         id, algorithm or claims are given (a claim given as None is left out)."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rasa.shared.utils.io import read_config_file
 
-from channels.cards import ADAPTIVE_CARD, turn_activities
-from channels.teams import TeamsInput, TeamsSettings, user_text
+from channels.cards import ADAPTIVE_CARD, markdown_text, turn_card
+from channels.teams import RecentActivities, TeamsInput, TeamsSettings, user_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = "28:00000000-0000-4000-8000-000000000001"
@@ -41,31 +41,58 @@ def answer_turn(buttons=None):
     ]
 
 
-def card_content(activities):
-    [activity] = activities
+SECTION = {
+    "type": "section",
+    "council": "Broxtowe Borough Council",
+    "document": "Social Media Guidance",
+    "section": "3.3 Legal issues",
+    "citation": "Broxtowe Borough Council, Social Media Guidance (2017), 3.3 Legal issues",
+    "passages": [{"passage_id": "a", "text": "First passage."}, {"passage_id": "b", "text": "Second passage."}],
+}
+COMPARISON = {
+    "type": "comparison",
+    "question": "Can I comment?",
+    "councils": [
+        {"council": "Broxtowe Borough Council", "addressed": True, **QUOTES[0]},
+        {"council": "Coventry City Council", "addressed": False},
+    ],
+}
+
+
+def card_content(activity):
     [attachment] = activity["attachments"]
     assert attachment["contentType"] == ADAPTIVE_CARD
     return attachment["content"]
 
 
+def shown(card):
+    """The card's blocks as (text, subtle)."""
+    return [(b["text"], b.get("isSubtle", False)) for b in card["body"]]
+
+
 def test_an_answer_is_one_card_of_verbatim_quotes_each_with_its_citation_beneath():
-    card = card_content(turn_activities(answer_turn()))
-    assert card["type"] == "AdaptiveCard"
-    assert [(b["text"], b.get("isSubtle", False)) for b in card["body"]] == [
-        (f"“{QUOTES[0]['text']}”", False),
-        (f"— {QUOTES[0]['citation']}", True),
+    activity = turn_card(answer_turn())
+    card = card_content(activity)
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert shown(card) == [
+        (markdown_text(f"“{QUOTES[0]['text']}”"), False),
+        (markdown_text(f"— {QUOTES[0]['citation']}"), True),
         ("Peterborough City Council also says:", False),
-        (f"“{QUOTES[1]['text']}”", False),  # whole, blank line and all
-        (f"— {QUOTES[1]['citation']}", True),
+        ("“Practices to avoid:\n\nNever comment on a planning application before it is decided.”", False),
+        (markdown_text(f"— {QUOTES[1]['citation']}"), True),
     ]
+    assert [b.get("id") for b in card["body"]] == ["quote-1", "citation-1", None, "quote-2", "citation-2"]
     assert all(b["type"] == "TextBlock" and b["wrap"] for b in card["body"])
     assert {b["size"] for b in card["body"] if b.get("isSubtle")} == {"Small"}
     assert card["actions"] == []
+    # The plain-text messages are the fallback; the notification starts with the best quote.
+    assert card["fallbackText"] == "\n\n".join(m["text"] for m in answer_turn() if m.get("text"))
+    assert activity["summary"].startswith("“Bias and predetermination – do not say")
 
 
 def test_buttons_become_card_actions_whose_click_comes_back_as_the_payload():
     buttons = [{"title": "Full section", "payload": "/full_section"}]
-    card = card_content(turn_activities(answer_turn(buttons)))
+    card = card_content(turn_card(answer_turn(buttons)))
     [action] = card["actions"]
     assert action["type"] == "Action.Submit" and action["title"] == "Full section"
     assert action["data"]["msteams"] == {
@@ -80,33 +107,78 @@ def test_buttons_become_card_actions_whose_click_comes_back_as_the_payload():
 
 def test_buttons_on_a_plain_message_make_a_card_too():
     turn = [{"text": "Which council?", "buttons": [{"title": "Coventry", "payload": "/council"}]}]
-    card = card_content(turn_activities(turn))
+    card = card_content(turn_card(turn))
     assert [b["text"] for b in card["body"]] == ["Which council?"]
     assert [a["title"] for a in card["actions"]] == ["Coventry"]
 
 
-def test_plain_replies_go_as_text_messages_never_split_at_blank_lines():
-    turn = [{"text": "You can ask me:\n\n- one thing\n\n- another"}, {"text": "Anything else?"}]
-    assert turn_activities(turn) == [
-        {"type": "message", "text": "You can ask me:\n\n- one thing\n\n- another"},
-        {"type": "message", "text": "Anything else?"},
-    ]
+def test_plain_replies_are_one_card_with_a_paragraph_per_line():
+    turn = [{"text": "You can ask me:\n- one thing\n- another"}, {"text": "Anything else?"}]
+    card = card_content(turn_card(turn))
+    assert shown(card) == [("You can ask me:\n\n\\- one thing\n\n\\- another", False), ("Anything else?", False)]
+    assert card["fallbackText"] == "You can ask me:\n- one thing\n- another\n\nAnything else?"
 
 
-def test_not_covered_goes_as_its_text_alone():
+def test_a_full_section_is_its_heading_each_passage_and_one_citation():
     turn = [
-        {"text": "The guidance does not cover that. Please ask your Monitoring Officer."},
-        {"custom": {"type": "not_covered", "question": "Parking?", "contacts": "your Monitoring Officer"}},
+        {"text": f"The whole of 3.3 Legal issues:\n“First passage.”\n“Second passage.”\n— {SECTION['citation']}"},
+        {"custom": SECTION},
     ]
-    assert turn_activities(turn) == [
-        {"type": "message", "text": "The guidance does not cover that. Please ask your Monitoring Officer."}
+    card = card_content(turn_card(turn))
+    assert shown(card) == [
+        ("The whole of 3.3 Legal issues:", False),
+        ("“First passage.”", False),
+        ("“Second passage.”", False),
+        (f"— {SECTION['citation']}", True),
     ]
+    assert [b.get("id") for b in card["body"]] == [None, "quote-1", "quote-2", "citation-2"]
 
 
-def test_a_welcome_is_a_card_even_of_plain_text_and_an_empty_turn_sends_nothing():
-    card = card_content(turn_activities([{"text": "Hello."}], as_card=True))
-    assert [b["text"] for b in card["body"]] == ["Hello."]
-    assert turn_activities([]) == turn_activities([], as_card=True) == []
+def test_a_comparison_is_one_card_with_a_part_per_council():
+    turn = [
+        {"text": f"Broxtowe Borough Council:\n“{QUOTES[0]['text']}”\n— {QUOTES[0]['citation']}"},
+        {"text": "Coventry City Council: the guidance I have from this council does not address this."},
+        {"custom": COMPARISON},
+    ]
+    card = card_content(turn_card(turn))
+    assert shown(card) == [
+        ("What each council's guidance says on “Can I comment?”:", False),
+        ("Broxtowe Borough Council", False),
+        (f"“{QUOTES[0]['text']}”", False),
+        (f"— {QUOTES[0]['citation']}", True),
+        ("Coventry City Council", False),
+        ("The guidance I have from this council does not address this.", True),
+    ]
+    assert [b.get("separator", False) for b in card["body"]] == [False, True, False, False, True, False]
+
+
+def test_not_covered_is_a_card_of_its_text_naming_who_to_ask():
+    text = "The guidance does not cover that. Please ask your Monitoring Officer."
+    turn = [{"text": text}, {"custom": {"type": "not_covered", "question": "Parking?", "contacts": "your Monitoring Officer"}}]
+    activity = turn_card(turn)
+    assert shown(card_content(activity)) == [(text, False)]
+    assert activity["summary"] == text
+
+
+def test_an_empty_turn_sends_nothing():
+    assert turn_card([]) is None
+    assert turn_card([{"custom": {"type": "not_covered"}}]) is None
+
+
+@pytest.mark.parametrize(
+    "text, markdown",
+    [
+        ("*bold* and _italic_", "\\*bold\\* and \\_italic\\_"),
+        ("see [x](y)", "see \\[x\\](y)"),
+        ("<b>bold</b> &amp;", "\\<b\\>bold\\</b\\> \\&amp;"),
+        ("Y:\\Comms", "Y:\\\\Comms"),
+        ("1. first\n2) second", "1\\. first\n\n2\\) second"),
+        ("- item\n+ item\n# heading\n> quote\n===", "\\- item\n\n\\+ item\n\n\\# heading\n\n\\> quote\n\n\\==="),
+        ("a - b, 3.3 Legal #1", "a - b, 3.3 Legal #1"),
+    ],
+)
+def test_markdown_is_escaped_and_line_breaks_become_paragraphs(text, markdown):
+    assert markdown_text(text) == markdown
 
 
 def test_the_bots_mention_is_taken_out_and_other_mentions_keep_their_names():
@@ -167,3 +239,102 @@ def test_credentials_yml_loads_with_the_teams_variables_run_sh_sets_when_not_con
     assert response.status == 401
     assert received == []
     assert "the channel is not configured: no app id is set (TEAMS_APP_ID)" in caplog.text
+
+
+def teams_activity(conversation="a:1chat", activity_id="1", **fields):
+    return {
+        "type": "message",
+        "id": activity_id,
+        "text": "hello",
+        "serviceUrl": "https://smba.example/",
+        "from": {"id": "29:member"},
+        "recipient": {"id": BOT},
+        "conversation": {"id": conversation},
+        **fields,
+    }
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_an_activity_is_new_once_per_conversation_until_it_is_forgotten():
+    clock = Clock()
+    recent = RecentActivities(max_age=60, max_size=100, clock=clock)
+    assert recent.first_time(teams_activity(activity_id="1"))
+    assert not recent.first_time(teams_activity(activity_id="1"))
+    assert recent.first_time(teams_activity(conversation="a:1other", activity_id="1"))
+    assert recent.first_time(teams_activity(activity_id="2"))
+    clock.now += 61
+    assert recent.first_time(teams_activity(activity_id="1")), "forgotten after max_age"
+    assert len(recent) == 1
+    assert recent.first_time(teams_activity(activity_id=None)) and recent.first_time(teams_activity(activity_id=None))
+
+
+def test_the_record_of_activities_is_bounded():
+    recent = RecentActivities(max_age=3600, max_size=3, clock=Clock())
+    for activity_id in "12345":
+        assert recent.first_time(teams_activity(activity_id=activity_id))
+    assert len(recent) == 3
+    assert not recent.first_time(teams_activity(activity_id="5"))
+    assert recent.first_time(teams_activity(activity_id="1")), "the oldest went first"
+
+
+def configured_channel():
+    """A configured channel whose token check passes every activity."""
+    settings = TeamsSettings(app_id="a", app_password="p", app_type="SingleTenant", tenant_id="t")
+    channel = TeamsInput(settings)
+
+    async def accept(authorization, activity):
+        pass
+
+    channel.validator.validate = accept
+    return channel
+
+
+def test_the_webhook_answers_at_once_and_a_repeated_activity_is_taken_in_once():
+    """Teams sends an activity again if the webhook has not answered; the turn runs after the
+    webhook has answered, and the second copy starts no turn."""
+    channel = configured_channel()
+    received, release = [], asyncio.Event()
+
+    async def on_new_message(message):
+        received.append(message)
+        await release.wait()
+
+    async def scenario():
+        body = json.dumps(teams_activity(activity_id="retried")).encode()
+        first = await channel.receive("Bearer x", body, on_new_message)
+        again = await channel.receive("Bearer x", body, on_new_message)
+        await asyncio.sleep(0)  # let the turn start
+        assert (first.status, again.status) == (200, 200)
+        assert len(received) == 1 and len(channel.turns) == 1, "still being answered"
+        release.set()
+        await asyncio.gather(*channel.turns)
+
+    asyncio.run(scenario())
+    assert [m.text for m in received] == ["hello"]
+    assert not channel.turns
+
+
+def test_each_chat_and_channel_thread_is_a_conversation_of_its_own():
+    channel = configured_channel()
+    received = []
+
+    async def on_new_message(message):
+        received.append(message.sender_id)
+
+    chats = ["a:1personal", "19:group@thread.v2", "19:general@thread.tacv2;messageid=17", "19:general@thread.tacv2;messageid=18"]
+
+    async def scenario():
+        for i, conversation in enumerate(chats):
+            body = json.dumps(teams_activity(conversation=conversation, activity_id=str(i))).encode()
+            await channel.receive("Bearer x", body, on_new_message)
+        await asyncio.gather(*channel.turns)
+
+    asyncio.run(scenario())
+    assert received == chats  # the same member, four conversations
