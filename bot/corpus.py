@@ -21,6 +21,8 @@ from bot.datafile import CorpusError, line_of, read_yaml
 METADATA_FILE = "documents.yml"
 # What councillors ask, per passage: a few questions each passage answers, in their words.
 QUESTIONS_FILE = "passage_questions.yml"
+# Questions councillors ask that the guidance does not answer.
+NOT_COVERED_FILE = "not_covered.yml"
 SECTION_SEPARATOR = " › "
 # The section of passages that come before a document's first heading (a report's cover).
 OPENING_SECTION = "Front sheet"
@@ -99,6 +101,7 @@ class Corpus:
     headings: dict[str, set[int]]  # file -> line numbers consumed as headings or labels
     documents: list[Document]
     councils: dict[str, Council]
+    not_covered: list[str] = field(default_factory=list)  # NOT_COVERED_FILE
 
 
 # --------------------------------------------------------------------------- metadata
@@ -622,7 +625,22 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         headings[name] = heading_lines
         documents += [d for d in dict.fromkeys(p.document for p in file_passages)]
     passages = with_questions(passages, corpus_dir / QUESTIONS_FILE)
-    return Corpus(passages, omissions, headings, documents, councils)
+    not_covered = load_not_covered(corpus_dir / NOT_COVERED_FILE)
+    return Corpus(passages, omissions, headings, documents, councils, not_covered)
+
+
+def load_not_covered(path: Path) -> list[str]:
+    """The questions of NOT_COVERED_FILE (none if there is no file)."""
+    if not path.exists():
+        return []
+    data = read_yaml(path) or {}
+    asked = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(asked, list):
+        raise CorpusError(f"{path}: must hold 'questions:', a list of questions")
+    for number, question in enumerate(asked, 1):
+        if not isinstance(question, str) or not question.strip():
+            raise CorpusError(f"{path}{line_of(data, 'questions')}: question {number} must be a line of text")
+    return [normalise(q) for q in asked]
 
 
 def load_questions(path: Path, passages: list[Passage]) -> dict[str, tuple[str, ...]]:

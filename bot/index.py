@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings, settings
-from bot.corpus import METADATA_FILE, QUESTIONS_FILE, Council, Document, Passage, load_corpus
+from bot.corpus import METADATA_FILE, NOT_COVERED_FILE, QUESTIONS_FILE, Council, Document, Passage, load_corpus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def fingerprint(config: Settings) -> str:
     """A hash of everything the index is built from: corpus files, parser and model."""
     digest = hashlib.sha256()
     for path in sorted(config.corpus_dir.iterdir()):
-        if path.is_file() and (path.suffix == ".txt" or path.name in (METADATA_FILE, QUESTIONS_FILE)):
+        if path.is_file() and (path.suffix == ".txt" or path.name in (METADATA_FILE, QUESTIONS_FILE, NOT_COVERED_FILE)):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     for path in _CODE:
@@ -102,11 +102,13 @@ def question_rows(passages: list[Passage]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Dense:
-    """A question's cosine similarity to every passage (its best view), in passage order, and to
-    the closest of the questions the passages answer."""
+    """A question's cosine similarity to every passage (its best view), in passage order; to the
+    closest of the questions the passages answer; and to the closest of the questions the
+    guidance does not answer (corpus/not_covered.yml)."""
 
     scores: np.ndarray
     nearest_question: float
+    nearest_not_covered: float | None = None  # None if there are none
 
 
 def _checksum(path: Path) -> str:
@@ -161,9 +163,11 @@ class Encoder:
 class Index:
     def __init__(self, passages: list[Passage], vectors, encoder: Encoder, manifest: dict):
         self.passages = passages
-        self.vectors = vectors  # faiss.IndexFlatIP, one row per view of a passage
-        self.owners = view_owners(passages)[1]  # row -> passage
-        self.question_rows = question_rows(passages)
+        # faiss.IndexFlatIP: one row per view of a passage, then one per not-covered question.
+        self.vectors = vectors
+        not_covered = manifest.get("not_covered", 0)
+        self.owners = np.concatenate([view_owners(passages)[1], np.full(not_covered, -1)])  # row -> passage
+        self.question_rows = np.concatenate([question_rows(passages), np.zeros(not_covered, dtype=bool)])
         self.encoder = encoder
         self.manifest = manifest
         self.councils = {p.document.council.key: p.document.council for p in passages}
@@ -175,10 +179,16 @@ class Index:
         similarities, rows = self.vectors.search(query, self.vectors.ntotal)
         similarities, rows = similarities[0], rows[0]
         scores = np.full(len(self.passages), -1.0, dtype="float32")
-        np.maximum.at(scores, self.owners[rows], similarities)
+        owners = self.owners[rows]
+        np.maximum.at(scores, owners[owners >= 0], similarities[owners >= 0])
         scores.setflags(write=False)
         asked = similarities[self.question_rows[rows]]
-        return Dense(scores, float(asked.max()) if len(asked) else -1.0)
+        declined = similarities[owners < 0]
+        return Dense(
+            scores,
+            float(asked.max()) if len(asked) else -1.0,
+            float(declined.max()) if len(declined) else None,
+        )
 
     def dense_scores(self, question: str) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
@@ -242,7 +252,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     started = time.perf_counter()
     corpus = load_corpus(config.corpus_dir)
     encoder = encoder or Encoder(config, embedding_model(config, corpus.passages))
-    vectors = encoder.encode(view_owners(corpus.passages)[0])
+    vectors = encoder.encode(view_owners(corpus.passages)[0] + corpus.not_covered)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
 
@@ -258,6 +268,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
         "encoder_checksum": _model_checksum(encoder.path),
         "dimensions": int(vectors.shape[1]),
         "passages": len(corpus.passages),
+        "not_covered": len(corpus.not_covered),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 2),
         "checksums": {name: _checksum(staging / name) for name in (PASSAGES, VECTORS)},

@@ -70,6 +70,9 @@ class Weights:
     # without a topic word ("Can I present my views as the council's position?"); no
     # out-of-scope development question comes within 0.05 of it.
     close_question: float = 0.7
+    # A question must be at least this much closer (cosine) to some question a passage answers
+    # than to every question the guidance does not answer (corpus/not_covered.yml).
+    not_covered_margin: float = 0.02
     # Added to the relevance of a question that asks whether the member may do something ("can
     # I ...", "is it ok ..."): that is what the guidance is for, while out-of-scope questions
     # that share its words mostly ask for facts ("how much does it cost to boost a post?"). On
@@ -219,14 +222,17 @@ class Searcher:
 
     def on_topic(self, question: str) -> bool:
         """Whether the question is about online conduct or the guidance at all: it has a word of
-        the vocabulary's `topics`, or it is very close to a question a passage answers. With no
-        topics listed, every question is."""
+        the vocabulary's `topics` (with no topics listed, every question has), or it is very close
+        to a question a passage answers; and it is not nearer to a question the guidance does
+        not answer than to every question a passage answers."""
+        dense = self.index.dense(self.prepare(question))
+        declined = dense.nearest_not_covered
+        if declined is not None and dense.nearest_question - declined < self.weights.not_covered_margin:
+            return False
         if not self.vocabulary.topics:
             return True
         asked = stems([self.spelling(w) for w in words(question)])
-        if set(asked) & self.vocabulary.topics:
-            return True
-        return self.index.dense(self.prepare(question)).nearest_question >= self.weights.close_question
+        return bool(set(asked) & self.vocabulary.topics) or dense.nearest_question >= self.weights.close_question
 
     def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
         """Whether the best hit answers the question well enough to be quoted: its relevance
