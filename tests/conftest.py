@@ -151,5 +151,13 @@ def servers(fake_botframework, tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests marked `stops_servers` end the shared servers, so they run after all others."""
+    """Tests that use the running servers are marked `servers`, and those that also drive a
+    browser `browser` (pyproject.toml), so `make check` can leave them out. Tests marked
+    `stops_servers` end the shared servers, so they run after all others."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "servers" in fixtures:
+            item.add_marker(pytest.mark.servers)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: item.get_closest_marker("stops_servers") is not None)
