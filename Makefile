@@ -13,9 +13,9 @@ RUFF ?= $(PY) -m ruff
 ASKED_NLU := data/nlu/asked.yml
 RASA_DATA := config.yml domain.yml $(ASKED_NLU) $(filter-out $(ASKED_NLU),$(shell find data -name '*.yml' 2>/dev/null))
 
-export HF_HUB_OFFLINE := 1
-export RASA_TELEMETRY_ENABLED := false
-export TOKENIZERS_PARALLELISM := false
+# The defaults of defaults.env (ports, offline and telemetry switches) for whatever the
+# environment does not set: `rasa test` reads ACTION_PORT through endpoints.yml.
+$(foreach line,$(shell grep -E '^[A-Z_][A-Z0-9_]*=' defaults.env),$(eval export $(subst =, ?= ,$(line))))
 
 .PHONY: help setup index train run check lint test validate stories bench lock clean teams-package
 

@@ -16,8 +16,9 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from bot.config import apply_environment_defaults
+
+apply_environment_defaults()
 
 
 def _build(args) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.config import Settings, settings
+from bot.config import Settings, apply_environment_defaults, settings
 from bot.corpus import METADATA_FILE, QUESTIONS_FILE, Council, Document, Passage, load_corpus
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,7 @@ class Encoder:
     adapted to the corpus that an index was built with)."""
 
     def __init__(self, config: Settings, path: str | None = None):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        apply_environment_defaults()
         import transformers
         from sentence_transformers import SentenceTransformer
 

@@ -1,9 +1,9 @@
 import os
 import secrets
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from bot.config import apply_environment_defaults
+
+apply_environment_defaults()  # before anything loads Rasa or a model
 
 import shutil
 import signal
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import PORTS, in_use, scratch_endpoints
+from bench.load import in_use, scratch_endpoints
 from bot import index, search
-from bot.config import settings
+from bot.config import server_addresses, settings
 from fake_botframework import TENANT_ID, FakeBotFramework
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ class Servers:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        wait_for_free_ports(PORTS)
+        wait_for_free_ports(server_addresses().ports)
         self.process = subprocess.Popen(
             ["scripts/run.sh"],
             cwd=ROOT,

@@ -5,8 +5,9 @@ import urllib.error
 import urllib.request
 
 from bench.load import WEBHOOK
+from bot.config import server_addresses
 
-RASA = "http://127.0.0.1:5005"
+RASA = server_addresses().rasa_url
 
 
 def request(url, body=None, content_type="application/json", timeout=120):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import server_addresses
 from rest_client import RASA, WEBHOOK, request, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +41,11 @@ def listening_addresses(port):
 
 
 def test_the_action_server_listens_on_loopback_only(servers):
-    assert listening_addresses(5055) == ["0100007F"]  # 127.0.0.1
+    assert listening_addresses(server_addresses().action_port) == ["0100007F"]  # 127.0.0.1
 
 
 def test_cors_allows_only_the_configured_origins(servers):
-    allowed = servers.env.get("CORS_ORIGINS", "http://localhost:8080")
+    allowed = servers.env.get("CORS_ORIGINS", server_addresses().web_url)
     for origin, expected in ((allowed, allowed), ("https://elsewhere.example", None)):
         result = subprocess.run(
             ["curl", "-s", "-D", "-", "-o", "/dev/null", "-X", "OPTIONS", WEBHOOK,

@@ -16,11 +16,12 @@ from fake_botframework import APP_ID, TENANT_ID, new_key
 
 from adaptive_cards import card_renderer
 from bot.answer import cite
+from bot.config import server_addresses
 from bot.corpus import load_corpus
 from channels.cards import ADAPTIVE_CARD, markdown_text
 
 ROOT = Path(__file__).resolve().parent.parent
-TEAMS = "http://127.0.0.1:5005/webhooks/teams/webhook"
+TEAMS = f"{server_addresses().rasa_url}/webhooks/teams/webhook"
 BOT = f"28:{APP_ID}"
 QUESTION = "Can I tweet my view on a planning application before the committee decides?"
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
