@@ -19,6 +19,9 @@ from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 
 from channels.checks import Handler, checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The REST channel's request checks (channels/rest.py, RestInput._extract_sender)")
 
 EXAMPLE = '{"sender": "conversation-id", "message": "Can I tweet after a drink?"}'
 

@@ -36,6 +36,9 @@ from sanic.response import HTTPResponse
 from channels.auth import ActivityTokenValidator, BotToken, ServiceError, Unauthorized, request_json
 from channels.cards import turn_card
 from channels.checks import checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The Microsoft Teams channel's changes to Rasa's Bot Framework connector (channels/teams.py)")
 
 logger = logging.getLogger(__name__)
 

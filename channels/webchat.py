@@ -33,6 +33,9 @@ from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
 from channels.checks import checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The web chat's socket.io room join and custom payloads (channels/webchat.py)")
 
 logger = logging.getLogger(__name__)
 

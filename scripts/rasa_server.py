@@ -13,6 +13,10 @@ import jsonschema
 from rasa.__main__ import main
 from rasa.core.actions.action import RemoteAction
 
+from channels.rasa_version import require_rasa
+
+require_rasa("The action-result schema check (scripts/rasa_server.py, RemoteAction._validate_action_result)")
+
 MIN_TOKEN_LENGTH = 16
 
 
