@@ -171,7 +171,8 @@ def report(facts: dict) -> str:
     at_10 = next(row for row in rows if row["members"] == 10)
     lines += [
         f"| p95 under {MAX_P95_AT_10:g} s at 10 at once | answer {ms(at_10['answer'].p95)}, "
-        f"static {ms(at_10['static'].p95)} | {yes(max(at_10['answer'].p95, at_10['static'].p95) < MAX_P95_AT_10)} |",
+        f"static {ms(at_10['static'].p95)} "
+        f"| {yes(max(at_10['answer'].p95, at_10['static'].p95) < MAX_P95_AT_10)} |",
         f"| both servers under {MAX_MEMORY / 1e9:g} GB resident | {total_memory / 1e9:.2f} GB at peak "
         f"| {yes(total_memory < MAX_MEMORY)} |",
         f"| {load['members']} members for {load['seconds']:g} s: no 5xx, no timeouts, every message "
@@ -199,7 +200,8 @@ def report(facts: dict) -> str:
         kinds = collections.Counter(e.reply_type for e in row["exchanges"])
         statuses = collections.Counter(e.status for e in row["exchanges"])
         lines.append(
-            f"| {row['members']} | {row['all'].count:,} | {row['wall']:.1f} | {row['throughput']:.1f} messages/s "
+            f"| {row['members']} | {row['all'].count:,} | {row['wall']:.1f} "
+            f"| {row['throughput']:.1f} messages/s "
             f"| {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
             f"HTTP {', '.join(f'{k} × {v}' for k, v in statuses.most_common())} |"
         )
@@ -210,7 +212,8 @@ def report(facts: dict) -> str:
         "",
         "| | |",
         "| --- | --- |",
-        f"| `make run` to the first quoted answer (index and model already built) | {facts['first_answer']:.1f} s |",
+        "| `make run` to the first quoted answer (index and model already built) "
+        f"| {facts['first_answer']:.1f} s |",
         f"| index build from scratch, {index['passages']} passages (`bot build --force`) "
         f"| {index['build']:.1f} s ({index['wall']:.1f} s with start-up) |",
         *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),

@@ -120,7 +120,7 @@ class Vocabulary:
         self.words = {w for phrase, added in synonyms.items() for w in words(f"{phrase} {added}")}
 
     @classmethod
-    def load(cls, path: Path) -> "Vocabulary":
+    def load(cls, path: Path) -> Vocabulary:
         if not path.exists():
             return cls({})
         data = read_yaml(path) or {}

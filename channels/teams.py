@@ -23,8 +23,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from rasa.core.channels.botframework import BotFramework, BotFrameworkInput
@@ -64,7 +65,7 @@ class TeamsSettings:
     token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TeamsSettings":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TeamsSettings:
         """Settings from credentials.yml; an empty value means the default."""
         known = {f.name for f in fields(cls)}
         given = {key: str(value).strip() for key, value in (credentials or {}).items() if value is not None}
@@ -229,7 +230,7 @@ class TeamsInput(BotFrameworkInput):
         return "teams"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TeamsInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TeamsInput:
         return cls(TeamsSettings.from_credentials(credentials))
 
     def __init__(self, settings: TeamsSettings) -> None:

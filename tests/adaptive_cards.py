@@ -10,9 +10,9 @@ of them reports is a problem with the card.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from playwright.sync_api import Page, sync_playwright
 

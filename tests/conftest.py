@@ -1,10 +1,5 @@
 import os
 import secrets
-
-from bot.config import apply_environment_defaults
-
-apply_environment_defaults()  # before anything loads Rasa or a model
-
 import shutil
 import signal
 import subprocess
@@ -15,10 +10,12 @@ import pytest
 
 from bench.load import in_use, scratch_endpoints
 from bot import index, search
-from bot.config import server_addresses, settings
+from bot.config import apply_environment_defaults, server_addresses, settings
 from fake_botframework import TENANT_ID, FakeBotFramework
 
 ROOT = Path(__file__).resolve().parent.parent
+
+apply_environment_defaults()  # before any test module loads Rasa or a model
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ class FakeBotFramework:
         self.token_url = f"{self.url}/{{tenant}}/oauth2/v2.0/token"
         self.service_url = f"{self.url}/teams/"
 
-    def start(self) -> "FakeBotFramework":
+    def start(self) -> FakeBotFramework:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -193,7 +193,10 @@ def test_two_column_leaflet_reads_in_order(corpus):
         "Campaigning on local issues",
         "Supporting councillors in performing their community leadership role",
         "Keeping in touch with local views, concerns, interests and opinions",
-        "Providing an effective and relatively cheap way of making the electorate more aware of the work you do",
+        (
+            "Providing an effective and relatively cheap way of making the electorate more aware "
+            "of the work you do"
+        ),
         "Providing a platform for political campaigning",
     ]
     # Each section's passages are together: a section never resumes after another one.

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.language import English, WORD_LIST
+from bot.language import WORD_LIST, English
 
 ROOT = Path(__file__).resolve().parent.parent
 FOREIGN = [

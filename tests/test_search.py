@@ -1,6 +1,5 @@
 """Hybrid search: the right passage first for questions as councillors write them."""
 
-import dataclasses
 import io
 import json
 from contextlib import redirect_stdout

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fake_botframework import APP_ID, TENANT_ID, new_key
 
 from adaptive_cards import card_renderer
 from bot.answer import cite
 from bot.config import server_addresses
 from bot.corpus import load_corpus
 from channels.cards import ADAPTIVE_CARD, markdown_text
+from fake_botframework import APP_ID, TENANT_ID, new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAMS = f"{server_addresses().rasa_url}/webhooks/teams/webhook"
@@ -231,7 +231,9 @@ REASONS = {
     "expired": "invalid token: Signature has expired",
     "for another bot": "invalid token: Audience doesn't match",
     "from another issuer": "invalid token: Invalid issuer",
-    "for another serviceUrl": "the token's serviceurl 'https://elsewhere.example/' is not the activity's serviceUrl",
+    "for another serviceUrl": (
+        "the token's serviceurl 'https://elsewhere.example/' is not the activity's serviceUrl"
+    ),
 }
 
 

@@ -121,7 +121,10 @@ def test_plain_replies_are_one_card_with_a_paragraph_per_line():
 
 def test_a_full_section_is_its_heading_each_passage_and_one_citation():
     turn = [
-        {"text": f"The whole of 3.3 Legal issues:\n“First passage.”\n“Second passage.”\n— {SECTION['citation']}"},
+        {
+            "text": "The whole of 3.3 Legal issues:\n“First passage.”\n“Second passage.”\n"
+            f"— {SECTION['citation']}"
+        },
         {"custom": SECTION},
     ]
     card = card_content(turn_card(turn))

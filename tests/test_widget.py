@@ -226,7 +226,8 @@ def test_preselected_council_goes_to_the_bot_as_message_metadata(page, servers):
 
 
 def test_pages_of_other_origins_cannot_reach_the_assistant(page):
-    # The same demo page from an origin not in CORS_ORIGINS: the browser opens it, the server refuses the chat.
+    # The same demo page from an origin not in CORS_ORIGINS: the browser opens it, the server
+    # refuses the chat.
     page.goto(f"{OTHER_ORIGIN}/")
     open_chat(page)
     expect(page.locator(".ccw-status")).to_have_text("Cannot reach the assistant. Trying again…", timeout=20_000)
