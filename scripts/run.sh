@@ -123,7 +123,7 @@ wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "$web_p
 if [ -n "$TEAMS_APP_ID" ]; then
     teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
 else
-    teams="Microsoft Teams is off: TEAMS_APP_ID is not set (README, \"Microsoft Teams\")"
+    teams="Microsoft Teams is off: TEAMS_APP_ID is not set (docs/teams.md)"
 fi
 cat <<INFO
 ==> ready

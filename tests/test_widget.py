@@ -209,7 +209,7 @@ def test_phone_width_chat_fills_the_screen(browser):
 
 
 def test_preselected_council_goes_to_the_bot_as_message_metadata(page, servers):
-    # A members' page of its own at the allowed origin, with the README's embed snippet.
+    # A members' page of its own at the allowed origin, with the embed snippet of docs/channels.md.
     page.goto(f"{ADDRESSES.web_url}/members/coventry.html")  # not found: any page of the origin will do
     page.set_content(
         "<!DOCTYPE html><title>Members</title><h1>Members</h1>"
