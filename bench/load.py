@@ -25,6 +25,7 @@ import yaml
 from bot.config import apply_environment_defaults, server_addresses
 
 apply_environment_defaults()  # the ports, and ACTION_PORT for endpoints.yml
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
 WEBHOOK = server_addresses().webhook_url

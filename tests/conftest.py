@@ -148,13 +148,16 @@ def servers(fake_botframework, tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that use the running servers are marked `servers`, and those that also drive a
-    browser `browser` (pyproject.toml), so `make check` can leave them out. Tests marked
-    `stops_servers` end the shared servers, so they run after all others."""
+    """Tests that use the running servers are marked `servers`, those that also drive a browser
+    `browser`, and those that build indexes with the embedding model `slow` (pyproject.toml; a
+    few more are marked `slow` where they stand), so `make check` can leave them out. Tests
+    marked `stops_servers` end the shared servers, so they run after all others."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "servers" in fixtures:
             item.add_marker(pytest.mark.servers)
         if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
+        if "encoder" in fixtures:
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("stops_servers") is not None)

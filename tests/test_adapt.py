@@ -17,6 +17,8 @@ EXAMPLES = [
 ]
 TINY = adapt.Training(epochs=1, batch_size=2, learning_rate=1e-4, frozen_layers=5)
 
+pytestmark = pytest.mark.slow  # fine-tunes and loads embedding models
+
 
 def embed(path, texts):
     from sentence_transformers import SentenceTransformer

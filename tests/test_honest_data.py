@@ -48,6 +48,7 @@ def test_no_measured_question_or_reordering_of_one_is_a_passage_question(name, p
     assert copied == [], f"{name} questions in {QUESTIONS_FILE}"
 
 
+@pytest.mark.slow  # embeds every measured and passage question
 @pytest.mark.parametrize("name", SETS)
 def test_no_passage_question_is_a_near_copy_of_a_measured_one(name, passage_questions):
     from sentence_transformers import SentenceTransformer

@@ -19,6 +19,7 @@ def results(searcher):
     return {r.method: r for r in evaluate.run(searcher, settings().min_score)}
 
 
+@pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
     """The development set: measured 0.860 hit@1, 0.964 hit@3, 0.907 rejection."""
     hybrid = results["hybrid"]
