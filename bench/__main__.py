@@ -43,12 +43,20 @@ QUOTE = '"'
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown",
     )
-    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                         if line.startswith("MemTotal")))
+    memory_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
     release = dict(
         line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
     )
@@ -147,7 +155,7 @@ def report(facts: dict) -> str:
         "as `make run` starts them (scripts/run.sh). A member sends a message, waits for the reply, "
         "then sends the next; every six messages they start a new conversation. Guidance questions "
         "(the in-scope questions of tests/data/questions.yml, at random: the answer path through the "
-        "Rasa server, the action server and the search) and \"hello\" (a fixed reply from the Rasa "
+        'Rasa server, the action server and the search) and "hello" (a fixed reply from the Rasa '
         "server alone) are mixed at random in the same run.",
         "",
         "## Machine",
@@ -232,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
 
     busy = [port for port in PORTS if in_use(port)]
     if busy:
-        print(f"error: ports {busy} are in use: stop `make run` (or whatever holds them) first", file=sys.stderr)
+        print(
+            f"error: ports {busy} are in use: stop `make run` (or whatever holds them) first", file=sys.stderr
+        )
         return 1
     facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     facts["machine"]["Speed check"] = cpu_check()
@@ -253,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         log = (scratch / "make-run.log").open("w")
         started = time.monotonic()
         servers = subprocess.Popen(
-            ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            ["make", "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:

@@ -247,7 +247,9 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     config.index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=config.index_dir.parent))
     staging.chmod(0o755)
-    (staging / PASSAGES).write_text(json.dumps(_serialise(corpus.passages), ensure_ascii=False, indent=1), encoding="utf-8")
+    (staging / PASSAGES).write_text(
+        json.dumps(_serialise(corpus.passages), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     faiss.write_index(index, str(staging / VECTORS))
     manifest = {
         "fingerprint": fingerprint(config),

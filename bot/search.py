@@ -110,7 +110,8 @@ class Vocabulary:
         self.asking = {tuple(words(phrase)) for phrase in asking}
         # Longest first, so "how do the councils differ on" goes before "councils".
         self.comparing = [
-            re.compile(rf"\b{re.escape(phrase.lower())}\b") for phrase in sorted(comparing, key=len, reverse=True)
+            re.compile(rf"\b{re.escape(phrase.lower())}\b")
+            for phrase in sorted(comparing, key=len, reverse=True)
         ]
         # Phrases are matched on word stems, so "drinks" finds the entry for "drink".
         self.rules = sorted(
@@ -136,7 +137,9 @@ class Vocabulary:
         phrases = {}
         for key in ("asking", "comparing"):
             phrases[key] = data.get(key) or []
-            if not isinstance(phrases[key], list) or not all(isinstance(a, str) and words(a) for a in phrases[key]):
+            if not isinstance(phrases[key], list) or not all(
+                isinstance(a, str) and words(a) for a in phrases[key]
+            ):
                 raise CorpusError(f"{path}{line_of(data, key)}: '{key}' must be a list of phrases")
         return cls(dict(synonyms), topics, phrases["asking"], phrases["comparing"])
 

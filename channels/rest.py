@@ -33,7 +33,9 @@ class UnsupportedMediaType(SanicException):
 def body(request: Request) -> dict[str, Any]:
     """The request's JSON object, checked; raises a 4xx error that says what is wrong."""
     if request.content_type.split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType(f"Send the message as JSON with Content-Type: application/json, like {EXAMPLE}")
+        raise UnsupportedMediaType(
+            f"Send the message as JSON with Content-Type: application/json, like {EXAMPLE}"
+        )
     try:
         data = request.json
     except InvalidUsage:

@@ -80,7 +80,9 @@ class TeamsSettings:
         if not self.app_password:
             return "no app password is set (TEAMS_APP_PASSWORD)"
         if self.app_type not in APP_TYPES:
-            return f"the app type (TEAMS_APP_TYPE) is {self.app_type!r}; it must be SingleTenant or MultiTenant"
+            return (
+                f"the app type (TEAMS_APP_TYPE) is {self.app_type!r}; it must be SingleTenant or MultiTenant"
+            )
         if self.app_type == "SingleTenant" and not self.tenant_id:
             return "a SingleTenant bot needs its tenant id (TEAMS_TENANT_ID)"
         return None
@@ -186,7 +188,10 @@ class TeamsOutput(BotFramework):
 
     def __init__(self, activity: dict, token: BotToken) -> None:
         super().__init__(
-            token.app_id, token.app_password, activity["conversation"], activity["recipient"],
+            token.app_id,
+            token.app_password,
+            activity["conversation"],
+            activity["recipient"],
             activity["serviceUrl"],
         )
         self.token = token
@@ -204,13 +209,15 @@ class TeamsOutput(BotFramework):
         card = turn_card(self.messages)
         self.messages = []
         if card:
-            await self.send({
-                **card,
-                "from": self.bot,
-                "recipient": self.user,
-                "conversation": self.conversation,
-                "replyToId": self.reply_to_id,
-            })
+            await self.send(
+                {
+                    **card,
+                    "from": self.bot,
+                    "recipient": self.user,
+                    "conversation": self.conversation,
+                    "replyToId": self.reply_to_id,
+                }
+            )
 
     async def send(self, message_data: dict[str, Any]) -> None:
         conversation = quote(self.conversation["id"], safe="")

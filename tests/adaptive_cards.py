@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Elements a TextBlock's Markdown could turn its text into; a verbatim quote makes none of them.
-MARKUP = "a, strong, em, b, i, code, pre, ol, ul, li, h1, h2, h3, h4, h5, h6, blockquote, table, s, del, img, hr"
+MARKUP = (
+    "a, strong, em, b, i, code, pre, ol, ul, li, h1, h2, h3, h4, h5, h6, blockquote, table, s, del, img, hr"
+)
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
 body { margin: 0; padding: 16px; background: #f5f5f5; font-family: 'Segoe UI', sans-serif; }

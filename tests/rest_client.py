@@ -15,7 +15,9 @@ def request(url, body=None, content_type="application/json", timeout=120):
     returned, not raised."""
     headers = {"Content-Type": content_type} if body is not None else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=timeout) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, headers=headers), timeout=timeout
+        ) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()

@@ -70,12 +70,16 @@ def runs_of(text, n=3):
 
 def test_no_vocabulary_entry_adds_three_words_of_an_expected_phrase(vocabulary):
     gold_runs = set().union(*(runs_of(g) for g in golds()))
-    leaking = {phrase: added for phrase, added in vocabulary["synonyms"].items() if runs_of(added) & gold_runs}
+    leaking = {
+        phrase: added for phrase, added in vocabulary["synonyms"].items() if runs_of(added) & gold_runs
+    }
     assert leaking == {}
 
 
 def test_no_vocabulary_entry_maps_a_word_to_itself(vocabulary):
-    itself = [p for p, added in vocabulary["synonyms"].items() if set(stems(words(added))) <= set(stems(words(p)))]
+    itself = [
+        p for p, added in vocabulary["synonyms"].items() if set(stems(words(added))) <= set(stems(words(p)))
+    ]
     assert itself == []
 
 

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_question_over_rest_gets_a_quoted_cited_passage(servers):
-    replies = say("integration-test", "Can I tweet my view on a planning application before the committee decides?")
+    replies = say(
+        "integration-test", "Can I tweet my view on a planning application before the committee decides?"
+    )
     texts = [r["text"] for r in replies if "text" in r]
     assert texts, f"no text reply in {replies}"
     first = texts[0]

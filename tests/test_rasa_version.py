@@ -37,6 +37,8 @@ def test_the_rasa_server_script_checks_its_release():
         "from importlib import metadata; import runpy; metadata.version = lambda name: '0.0.0'; "
         "runpy.run_path('scripts/rasa_server.py')"
     )
-    result = subprocess.run([sys.executable, "-c", under_another_rasa], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", under_another_rasa], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "RasaVersionError: The action-result schema check (scripts/rasa_server.py" in result.stderr

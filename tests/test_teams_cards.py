@@ -24,7 +24,10 @@ PASSAGE = (
 CITATION = "Test Council, Code *for* Members (2019), 1. Key [Principles](#) › <i>Avoid</i>"
 QUESTION = "Can I post **this** <img src=x> [here](http://x)?"
 QUOTE = {"text": PASSAGE, "council": "Test Council", "citation": CITATION}
-BUTTONS = [{"title": "Full section", "payload": "/full_section"}, {"title": "Helpful", "payload": "/feedback_good"}]
+BUTTONS = [
+    {"title": "Full section", "payload": "/full_section"},
+    {"title": "Helpful", "payload": "/feedback_good"},
+]
 
 TURNS = {
     "answer": [
@@ -71,8 +74,8 @@ TURNS = {
     "welcome": [{"text": "Hello. I answer questions about what councillors may post on social media."}],
     "help": [
         {
-            "text": "You can ask me:\n- \"Can I comment on a planning application?\"\n"
-            "- \"Is it OK to tweet after a drink?\""
+            "text": 'You can ask me:\n- "Can I comment on a planning application?"\n'
+            '- "Is it OK to tweet after a drink?"'
         }
     ],
 }
@@ -82,8 +85,10 @@ TURNS = {
 def rendered():
     """Each turn's card and its rendering."""
     with card_renderer() as renderer:
-        yield {name: (turn_card(turn), renderer.render(turn_card(turn)["attachments"][0]["content"]))
-               for name, turn in TURNS.items()}
+        yield {
+            name: (turn_card(turn), renderer.render(turn_card(turn)["attachments"][0]["content"]))
+            for name, turn in TURNS.items()
+        }
 
 
 def card_of(activity):

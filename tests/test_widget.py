@@ -94,7 +94,8 @@ def events(servers, sender_id, type_name="user"):
     """The conversation's events of a type as the Rasa server keeps them (its tracker.db)."""
     with sqlite3.connect(servers.logs / "tracker.db") as db:
         rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id", (sender_id, type_name)
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id",
+            (sender_id, type_name),
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -104,11 +105,15 @@ def check_quote(figure):
     text = figure.locator("blockquote p").first.text_content()
     passage = PASSAGES[text]
     doc = passage.document
-    expect(figure.locator("figcaption")).to_have_text(f"{doc.council.name} · {doc.title} · {passage.section_path}")
+    expect(figure.locator("figcaption")).to_have_text(
+        f"{doc.council.name} · {doc.title} · {passage.section_path}"
+    )
     quote_size, quote_font = figure.locator("blockquote").evaluate(
-        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]")
+        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]"
+    )
     cite_size, cite_font = figure.locator("figcaption").evaluate(
-        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]")
+        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]"
+    )
     assert cite_size < quote_size and cite_font != quote_font
     return passage
 
@@ -145,7 +150,9 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
 
     # The answer's buttons, by keyboard: back from the question box to "Full section".
     replies = page.get_by_role("group", name="Suggested replies")
-    expect(replies.get_by_role("button")).to_have_text(["Full section", "Other councils", "Helpful", "Not helpful"])
+    expect(replies.get_by_role("button")).to_have_text(
+        ["Full section", "Other councils", "Helpful", "Not helpful"]
+    )
     full_section = replies.get_by_role("button", name="Full section")
     for _ in range(6):
         page.keyboard.press("Shift+Tab")
@@ -159,7 +166,9 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     passages = [PASSAGES[text] for text in section.locator("blockquote p").all_text_contents()]
     assert best in passages and {p.heading for p in passages} == {best.heading}
     heading = SECTION_SEPARATOR.join(best.heading)
-    expect(section.locator("figcaption")).to_have_text(f"{best.document.council.name} · {best.document.title} · {heading}")
+    expect(section.locator("figcaption")).to_have_text(
+        f"{best.document.council.name} · {best.document.title} · {heading}"
+    )
     # Each passage once in the section, and the best once in the answer before it: no plain copies.
     assert page.locator(".ccw-log").text_content().count(best.text) == 2
     page.screenshot(path=SCREENSHOTS / "desktop-full-section.png")
@@ -230,7 +239,9 @@ def test_pages_of_other_origins_cannot_reach_the_assistant(page):
     # refuses the chat.
     page.goto(f"{OTHER_ORIGIN}/")
     open_chat(page)
-    expect(page.locator(".ccw-status")).to_have_text("Cannot reach the assistant. Trying again…", timeout=20_000)
+    expect(page.locator(".ccw-status")).to_have_text(
+        "Cannot reach the assistant. Trying again…", timeout=20_000
+    )
 
 
 def socketio_connect(origin):
@@ -257,7 +268,8 @@ def test_socketio_accepts_only_the_configured_origins(servers):
 def test_malformed_socket_messages_are_ignored_and_the_chat_goes_on(page, servers):
     page.goto(PAGE)
     open_chat(page)
-    page.evaluate("""server => new Promise(resolve => {
+    page.evaluate(
+        """server => new Promise(resolve => {
         const socket = io(server);
         socket.on('connect', () => {
             socket.emit('session_request', 'not an object');
@@ -269,7 +281,9 @@ def test_malformed_socket_messages_are_ignored_and_the_chat_goes_on(page, server
                                          metadata: 'not an object'});
             setTimeout(resolve, 1000);
         });
-    })""", WIDGET_SERVER)
+    })""",
+        WIDGET_SERVER,
+    )
     ask(page, "hello")
     assert "social media" in page.locator(".ccw-bot").last.text_content()
     log = (servers.logs / "rasa.log").read_text()
