@@ -1,4 +1,5 @@
 # Two commands do everything:  make run   and   make test
+# While working, `make check` runs lint and the tests that need no servers, in under a minute.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
@@ -6,15 +7,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/current.tar.gz
+# ruff as installed from requirements.lock; RUFF=/path/to/ruff uses another install.
+RUFF ?= $(PY) -m ruff
 # The passage questions as NLU examples (scripts/asked_nlu.py), made here, not kept in git.
 ASKED_NLU := data/nlu/asked.yml
 RASA_DATA := config.yml domain.yml $(ASKED_NLU) $(filter-out $(ASKED_NLU),$(shell find data -name '*.yml' 2>/dev/null))
 
-export HF_HUB_OFFLINE := 1
-export RASA_TELEMETRY_ENABLED := false
-export TOKENIZERS_PARALLELISM := false
+# The defaults of defaults.env (ports, offline and telemetry switches) for whatever the
+# environment does not set: `rasa test` reads ACTION_PORT through endpoints.yml.
+$(foreach line,$(shell grep -E '^[A-Z_][A-Z0-9_]*=' defaults.env),$(eval export $(subst =, ?= ,$(line))))
 
-.PHONY: help setup index train run test validate stories bench lock clean teams-package
+.PHONY: help setup index train run check lint test validate stories bench lock clean teams-package
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,7 +49,14 @@ validate: setup $(ASKED_NLU)  ## check the Rasa training data
 stories: train  ## check the test conversations in tests/test_stories.yml
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test
 
-test: index train validate stories  ## the whole test suite
+lint: setup  ## ruff: lint and check the formatting (`ruff format` fixes the formatting)
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+check: lint index  ## lint and the tests that need no servers, browser or long training (under a minute)
+	$(PY) -m pytest -q -m "not servers and not browser and not slow"
+
+test: lint index train validate stories  ## the whole test suite
 	$(PY) -m pytest
 
 bench: index train  ## measure speed and memory over HTTP (stop `make run` first); writes bench/results.md

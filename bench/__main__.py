@@ -43,12 +43,20 @@ QUOTE = '"'
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown",
     )
-    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                         if line.startswith("MemTotal")))
+    memory_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
     release = dict(
         line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
     )
@@ -147,7 +155,7 @@ def report(facts: dict) -> str:
         "as `make run` starts them (scripts/run.sh). A member sends a message, waits for the reply, "
         "then sends the next; every six messages they start a new conversation. Guidance questions "
         "(the in-scope questions of tests/data/questions.yml, at random: the answer path through the "
-        "Rasa server, the action server and the search) and \"hello\" (a fixed reply from the Rasa "
+        'Rasa server, the action server and the search) and "hello" (a fixed reply from the Rasa '
         "server alone) are mixed at random in the same run.",
         "",
         "## Machine",
@@ -171,7 +179,8 @@ def report(facts: dict) -> str:
     at_10 = next(row for row in rows if row["members"] == 10)
     lines += [
         f"| p95 under {MAX_P95_AT_10:g} s at 10 at once | answer {ms(at_10['answer'].p95)}, "
-        f"static {ms(at_10['static'].p95)} | {yes(max(at_10['answer'].p95, at_10['static'].p95) < MAX_P95_AT_10)} |",
+        f"static {ms(at_10['static'].p95)} "
+        f"| {yes(max(at_10['answer'].p95, at_10['static'].p95) < MAX_P95_AT_10)} |",
         f"| both servers under {MAX_MEMORY / 1e9:g} GB resident | {total_memory / 1e9:.2f} GB at peak "
         f"| {yes(total_memory < MAX_MEMORY)} |",
         f"| {load['members']} members for {load['seconds']:g} s: no 5xx, no timeouts, every message "
@@ -199,7 +208,8 @@ def report(facts: dict) -> str:
         kinds = collections.Counter(e.reply_type for e in row["exchanges"])
         statuses = collections.Counter(e.status for e in row["exchanges"])
         lines.append(
-            f"| {row['members']} | {row['all'].count:,} | {row['wall']:.1f} | {row['throughput']:.1f} messages/s "
+            f"| {row['members']} | {row['all'].count:,} | {row['wall']:.1f} "
+            f"| {row['throughput']:.1f} messages/s "
             f"| {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
             f"HTTP {', '.join(f'{k} × {v}' for k, v in statuses.most_common())} |"
         )
@@ -210,7 +220,8 @@ def report(facts: dict) -> str:
         "",
         "| | |",
         "| --- | --- |",
-        f"| `make run` to the first quoted answer (index and model already built) | {facts['first_answer']:.1f} s |",
+        "| `make run` to the first quoted answer (index and model already built) "
+        f"| {facts['first_answer']:.1f} s |",
         f"| index build from scratch, {index['passages']} passages (`bot build --force`) "
         f"| {index['build']:.1f} s ({index['wall']:.1f} s with start-up) |",
         *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),
@@ -229,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
 
     busy = [port for port in PORTS if in_use(port)]
     if busy:
-        print(f"error: ports {busy} are in use: stop `make run` (or whatever holds them) first", file=sys.stderr)
+        print(
+            f"error: ports {busy} are in use: stop `make run` (or whatever holds them) first", file=sys.stderr
+        )
         return 1
     facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     facts["machine"]["Speed check"] = cpu_check()
@@ -250,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         log = (scratch / "make-run.log").open("w")
         started = time.monotonic()
         servers = subprocess.Popen(
-            ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            ["make", "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:

@@ -22,13 +22,19 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from bot.config import apply_environment_defaults, server_addresses
+
+apply_environment_defaults()  # the ports, and ACTION_PORT for endpoints.yml
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
-WEBHOOK = "http://127.0.0.1:5005/webhooks/rest/webhook"
-PORTS = (5005, 5055, 8080)  # the Rasa server, the action server, the demo page
+WEBHOOK = server_addresses().webhook_url
+PORTS = server_addresses().ports  # the Rasa server, the action server, the demo page
 STATIC_MESSAGE = "hello"
 # What members get when the action server is down (policies/action_failure.py).
-APOLOGY = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]["utter_action_failed"][0]["text"]
+APOLOGY = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"][
+    "utter_action_failed"
+][0]["text"]
 
 
 def in_use(port: int) -> bool:
@@ -148,7 +154,9 @@ async def run(
             started = time.monotonic()
             status, replies, error = await send(session, url, sender, message, timeout)
             exchanges.append(
-                Exchange(kind, sender, message, started - begun, time.monotonic() - started, status, error, replies)
+                Exchange(
+                    kind, sender, message, started - begun, time.monotonic() - started, status, error, replies
+                )
             )
             turn += 1
 

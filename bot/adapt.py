@@ -68,7 +68,9 @@ def adapted(base_model: str, passages: list[Passage], cache: Path, training: Tra
     started = time.perf_counter()
     count = train(base_model, pairs(passages), staging, training)
     seconds = round(time.perf_counter() - started, 1)
-    (staging / COMPLETE).write_text(json.dumps({"base_model": base_model, "pairs": count, "seconds": seconds}))
+    (staging / COMPLETE).write_text(
+        json.dumps({"base_model": base_model, "pairs": count, "seconds": seconds})
+    )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     for old in cache.iterdir():  # models of earlier corpora are not needed any more
@@ -92,7 +94,9 @@ def train(base_model: str, examples: list[tuple[str, str]], out: Path, training:
     for part in frozen:
         for parameter in part.parameters():
             parameter.requires_grad = False
-    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=training.learning_rate)
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=training.learning_rate
+    )
 
     def embed(texts: list[str]):
         return torch.nn.functional.normalize(model(model.tokenize(texts))["sentence_embedding"], dim=1)

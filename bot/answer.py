@@ -16,8 +16,8 @@ DEFAULT_CONTACTS = "your council's Monitoring Officer or Communications Team"
 
 
 def cite(passage: Passage, section: str | None = None) -> str:
-    """Council, document (year) and section path, e.g.
-    'Peterborough City Council, Draft Social Media Code for Members (2019), Key Principles › Practices to Avoid'."""
+    """Council, document (year) and section path, e.g. 'Peterborough City Council, Draft Social
+    Media Code for Members (2019), Key Principles › Practices to Avoid'."""
     doc = passage.document
     return f"{doc.council.name}, {doc.title} ({doc.year}), {section or passage.section_path}"
 
@@ -77,7 +77,7 @@ class Answer:
     def as_dict(self) -> dict:
         return {"messages": self.messages(), **self.payload()}
 
-    def reply(self) -> "Reply":
+    def reply(self) -> Reply:
         shown = [h.passage for h in [self.best, *self.others]] if self.best else []
         return Reply(self.messages(), self.payload(), shown)
 

@@ -1,10 +1,10 @@
 """`bot` command line: build the index, ask a question, list the passages.
 
-    bot build                 build the index if the corpus or model changed (--force: always)
-    bot ask "question" [--council KEY] [-k N] [--json]
-    bot eval [--misses]       retrieval quality per method, on the development and held-out sets
-    bot report [--top N]      unanswered questions and answers rated not helpful
-    bot passages [--json]     every passage with its id, section path and the questions it answers
+bot build                 build the index if the corpus or model changed (--force: always)
+bot ask "question" [--council KEY] [-k N] [--json]
+bot eval [--misses]       retrieval quality per method, on the development and held-out sets
+bot report [--top N]      unanswered questions and answers rated not helpful
+bot passages [--json]     every passage with its id, section path and the questions it answers
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from bot.config import apply_environment_defaults
+
+apply_environment_defaults()
 
 
 def _build(args) -> int:
@@ -106,8 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("-k", type=int, default=None, help="at most this many quoted passages")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
-    evaluation = commands.add_parser("eval", help="measure retrieval on the development and held-out questions")
-    evaluation.add_argument("--questions", type=Path, default=None, help="one questions file (default: both tests/data/questions.yml and tests/data/heldout.yml)")
+    evaluation = commands.add_parser(
+        "eval", help="measure retrieval on the development and held-out questions"
+    )
+    evaluation.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="one questions file (default: both tests/data/questions.yml and tests/data/heldout.yml)",
+    )
     evaluation.add_argument("--misses", action="store_true", help="also list what hybrid search gets wrong")
     evaluation.set_defaults(run=_eval)
     report = commands.add_parser("report", help="unanswered questions and unhelpful answers")

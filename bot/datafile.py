@@ -42,7 +42,9 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
             )
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
-            raise CorpusError(f"{loader.path}:{line}: {key!r} is given twice (first on line {mapping.lines[key]})")
+            raise CorpusError(
+                f"{loader.path}:{line}: {key!r} is given twice (first on line {mapping.lines[key]})"
+            )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = line
     return mapping

@@ -53,7 +53,8 @@ class FeedbackStore:
         at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self._connect() as db:
             db.execute(
-                "INSERT INTO feedback (at, conversation_id, kind, question, passage_ids) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO feedback (at, conversation_id, kind, question, passage_ids) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (at, conversation_id, kind, question.strip(), json.dumps(list(passage_ids))),
             )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -21,8 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.config import Settings, settings
-from bot.corpus import METADATA_FILE, NOT_COVERED_FILE, QUESTIONS_FILE, Council, Document, Passage, load_corpus
+from bot.config import Settings, apply_environment_defaults, settings
+from bot.corpus import (
+    METADATA_FILE,
+    NOT_COVERED_FILE,
+    QUESTIONS_FILE,
+    Council,
+    Document,
+    Passage,
+    load_corpus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +127,7 @@ class Encoder:
     adapted to the corpus that an index was built with)."""
 
     def __init__(self, config: Settings, path: str | None = None):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        apply_environment_defaults()
         import transformers
         from sentence_transformers import SentenceTransformer
 
@@ -259,7 +265,9 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     config.index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=config.index_dir.parent))
     staging.chmod(0o755)
-    (staging / PASSAGES).write_text(json.dumps(_serialise(corpus.passages), ensure_ascii=False, indent=1), encoding="utf-8")
+    (staging / PASSAGES).write_text(
+        json.dumps(_serialise(corpus.passages), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     faiss.write_index(index, str(staging / VECTORS))
     manifest = {
         "fingerprint": fingerprint(config),

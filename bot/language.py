@@ -36,7 +36,7 @@ class English:
         self.known = known
 
     @classmethod
-    def load(cls, config: Settings | None = None, word_list: Path = WORD_LIST) -> "English":
+    def load(cls, config: Settings | None = None, word_list: Path = WORD_LIST) -> English:
         from bot.search import VOCABULARY_FILE, Vocabulary
 
         config = config or settings()

@@ -113,7 +113,8 @@ class Vocabulary:
         self.asking = {tuple(words(phrase)) for phrase in asking}
         # Longest first, so "how do the councils differ on" goes before "councils".
         self.comparing = [
-            re.compile(rf"\b{re.escape(phrase.lower())}\b") for phrase in sorted(comparing, key=len, reverse=True)
+            re.compile(rf"\b{re.escape(phrase.lower())}\b")
+            for phrase in sorted(comparing, key=len, reverse=True)
         ]
         # Phrases are matched on word stems, so "drinks" finds the entry for "drink".
         self.rules = sorted(
@@ -123,7 +124,7 @@ class Vocabulary:
         self.words = {w for phrase, added in synonyms.items() for w in words(f"{phrase} {added}")}
 
     @classmethod
-    def load(cls, path: Path) -> "Vocabulary":
+    def load(cls, path: Path) -> Vocabulary:
         if not path.exists():
             return cls({})
         data = read_yaml(path) or {}
@@ -139,7 +140,9 @@ class Vocabulary:
         phrases = {}
         for key in ("asking", "comparing"):
             phrases[key] = data.get(key) or []
-            if not isinstance(phrases[key], list) or not all(isinstance(a, str) and words(a) for a in phrases[key]):
+            if not isinstance(phrases[key], list) or not all(
+                isinstance(a, str) and words(a) for a in phrases[key]
+            ):
                 raise CorpusError(f"{path}{line_of(data, key)}: '{key}' must be a list of phrases")
         return cls(dict(synonyms), topics, phrases["asking"], phrases["comparing"])
 

@@ -109,7 +109,12 @@ class ActivityTokenValidator:
 
     async def fetch_keys(self) -> None:
         """Reads the issuer and the signing keys (the metadata's jwks_uri); on failure the keys
-        already known stay in use."""
+        already known stay in use.
+
+        PyJWT's PyJWKClient is not used for the keys: it reads them with blocking urllib (this
+        runs in the server's event loop), stops trusting the known keys when a refresh fails
+        after its cache has expired, and keeps a key's `endorsements` only in a private
+        attribute; and the issuer would still need this metadata request."""
         try:
             metadata = await request_json("GET", self.openid_metadata_url)
             jwks = await request_json("GET", metadata["jwks_uri"])

@@ -7,7 +7,8 @@ instead, on the channel they used, and the conversation carries on as before.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 

@@ -19,6 +19,9 @@ from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 
 from channels.checks import Handler, checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The REST channel's request checks (channels/rest.py, RestInput._extract_sender)")
 
 EXAMPLE = '{"sender": "conversation-id", "message": "Can I tweet after a drink?"}'
 
@@ -30,7 +33,9 @@ class UnsupportedMediaType(SanicException):
 def body(request: Request) -> dict[str, Any]:
     """The request's JSON object, checked; raises a 4xx error that says what is wrong."""
     if request.content_type.split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType(f"Send the message as JSON with Content-Type: application/json, like {EXAMPLE}")
+        raise UnsupportedMediaType(
+            f"Send the message as JSON with Content-Type: application/json, like {EXAMPLE}"
+        )
     try:
         data = request.json
     except InvalidUsage:

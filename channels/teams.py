@@ -23,8 +23,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from rasa.core.channels.botframework import BotFramework, BotFrameworkInput
@@ -36,6 +37,9 @@ from sanic.response import HTTPResponse
 from channels.auth import ActivityTokenValidator, BotToken, ServiceError, Unauthorized, request_json
 from channels.cards import turn_card
 from channels.checks import checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The Microsoft Teams channel's changes to Rasa's Bot Framework connector (channels/teams.py)")
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ class TeamsSettings:
     token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TeamsSettings":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TeamsSettings:
         """Settings from credentials.yml; an empty value means the default."""
         known = {f.name for f in fields(cls)}
         given = {key: str(value).strip() for key, value in (credentials or {}).items() if value is not None}
@@ -76,7 +80,9 @@ class TeamsSettings:
         if not self.app_password:
             return "no app password is set (TEAMS_APP_PASSWORD)"
         if self.app_type not in APP_TYPES:
-            return f"the app type (TEAMS_APP_TYPE) is {self.app_type!r}; it must be SingleTenant or MultiTenant"
+            return (
+                f"the app type (TEAMS_APP_TYPE) is {self.app_type!r}; it must be SingleTenant or MultiTenant"
+            )
         if self.app_type == "SingleTenant" and not self.tenant_id:
             return "a SingleTenant bot needs its tenant id (TEAMS_TENANT_ID)"
         return None
@@ -182,7 +188,10 @@ class TeamsOutput(BotFramework):
 
     def __init__(self, activity: dict, token: BotToken) -> None:
         super().__init__(
-            token.app_id, token.app_password, activity["conversation"], activity["recipient"],
+            token.app_id,
+            token.app_password,
+            activity["conversation"],
+            activity["recipient"],
             activity["serviceUrl"],
         )
         self.token = token
@@ -200,13 +209,15 @@ class TeamsOutput(BotFramework):
         card = turn_card(self.messages)
         self.messages = []
         if card:
-            await self.send({
-                **card,
-                "from": self.bot,
-                "recipient": self.user,
-                "conversation": self.conversation,
-                "replyToId": self.reply_to_id,
-            })
+            await self.send(
+                {
+                    **card,
+                    "from": self.bot,
+                    "recipient": self.user,
+                    "conversation": self.conversation,
+                    "replyToId": self.reply_to_id,
+                }
+            )
 
     async def send(self, message_data: dict[str, Any]) -> None:
         conversation = quote(self.conversation["id"], safe="")
@@ -226,7 +237,7 @@ class TeamsInput(BotFrameworkInput):
         return "teams"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TeamsInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TeamsInput:
         return cls(TeamsSettings.from_credentials(credentials))
 
     def __init__(self, settings: TeamsSettings) -> None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import UserMessage
@@ -33,6 +34,9 @@ from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
 from channels.checks import checked
+from channels.rasa_version import require_rasa
+
+require_rasa("The web chat's socket.io room join and custom payloads (channels/webchat.py)")
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ class WebChatInput(SocketIOInput):
     origins: list[str] = []  # the web origins allowed to connect (from_credentials sets them)
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         channel.origins = parse_origins(credentials.get("cors_allowed_origins"))

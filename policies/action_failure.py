@@ -24,9 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 CERTAIN = 1.2
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
 class ActionFailurePolicy(Policy):
     @staticmethod
     def get_default_config() -> dict[str, Any]:

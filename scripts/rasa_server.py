@@ -8,10 +8,16 @@ user of the machine could read it. scripts/run.sh starts the Rasa server through
 import os
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 import jsonschema
 from rasa.__main__ import main
 from rasa.core.actions.action import RemoteAction
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages
+from channels.rasa_version import require_rasa  # noqa: E402
+
+require_rasa("The action-result schema check (scripts/rasa_server.py, RemoteAction._validate_action_result)")
 
 MIN_TOKEN_LENGTH = 16
 

@@ -5,10 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RASA_PORT="${RASA_PORT:-5005}"
-ACTION_PORT="${ACTION_PORT:-5055}"
+# The defaults of defaults.env (the ports RASA_PORT, ACTION_PORT and WEB_PORT, and the
+# offline/telemetry switches) for whatever the environment leaves unset or empty.
+while IFS='=' read -r name value; do
+    [ -n "${!name:-}" ] || export "$name=$value"
+done < <(grep -E '^[A-Z_][A-Z0-9_]*=' defaults.env)
+# endpoints.yml's action_endpoint URL reads ACTION_PORT.
+export RASA_PORT ACTION_PORT WEB_PORT
 WEB_HOST="${WEB_HOST:-127.0.0.1}"
-WEB_PORT="${WEB_PORT:-8080}"
 # The web pages (origins) that may use the chat: the Rasa server's CORS and, through
 # credentials.yml, the socket.io channel. Space- or comma-separated.
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT}"
@@ -17,7 +21,6 @@ MODEL="${RASA_MODEL:-models/current.tar.gz}"
 ENDPOINTS="${RASA_ENDPOINTS:-endpoints.yml}"  # the action server's URL and where conversations are kept
 LOG_DIR="${LOG_DIR:-var/log}"
 RUN_DIR="${RUN_DIR:-var/run}"  # the servers' process ids (and the API token, if made here)
-export HF_HUB_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TOKENIZERS_PARALLELISM=false
 # One compute thread per server: each handles one message at a time, and extra threads only
 # fight each other and the other server for the cores (bench/results.md has the figures).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" \
@@ -120,7 +123,7 @@ wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "$web_p
 if [ -n "$TEAMS_APP_ID" ]; then
     teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
 else
-    teams="Microsoft Teams is off: TEAMS_APP_ID is not set (README, \"Microsoft Teams\")"
+    teams="Microsoft Teams is off: TEAMS_APP_ID is not set (docs/teams.md)"
 fi
 cat <<INFO
 ==> ready

@@ -10,9 +10,9 @@ of them reports is a problem with the card.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Elements a TextBlock's Markdown could turn its text into; a verbatim quote makes none of them.
-MARKUP = "a, strong, em, b, i, code, pre, ol, ul, li, h1, h2, h3, h4, h5, h6, blockquote, table, s, del, img, hr"
+MARKUP = (
+    "a, strong, em, b, i, code, pre, ol, ul, li, h1, h2, h3, h4, h5, h6, blockquote, table, s, del, img, hr"
+)
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
 body { margin: 0; padding: 16px; background: #f5f5f5; font-family: 'Segoe UI', sans-serif; }

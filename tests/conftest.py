@@ -1,10 +1,5 @@
 import os
 import secrets
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import shutil
 import signal
 import subprocess
@@ -13,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import PORTS, in_use, scratch_endpoints
+from bench.load import in_use, scratch_endpoints
 from bot import index, search
-from bot.config import settings
+from bot.config import apply_environment_defaults, server_addresses, settings
 from fake_botframework import TENANT_ID, FakeBotFramework
 
 ROOT = Path(__file__).resolve().parent.parent
+
+apply_environment_defaults()  # before any test module loads Rasa or a model
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +74,7 @@ class Servers:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        wait_for_free_ports(PORTS)
+        wait_for_free_ports(server_addresses().ports)
         self.process = subprocess.Popen(
             ["scripts/run.sh"],
             cwd=ROOT,
@@ -151,5 +148,16 @@ def servers(fake_botframework, tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests marked `stops_servers` end the shared servers, so they run after all others."""
+    """Tests that use the running servers are marked `servers`, those that also drive a browser
+    `browser`, and those that build indexes with the embedding model `slow` (pyproject.toml; a
+    few more are marked `slow` where they stand), so `make check` can leave them out. Tests
+    marked `stops_servers` end the shared servers, so they run after all others."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "servers" in fixtures:
+            item.add_marker(pytest.mark.servers)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "encoder" in fixtures:
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("stops_servers") is not None)

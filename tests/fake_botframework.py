@@ -51,7 +51,7 @@ class FakeBotFramework:
         self.token_url = f"{self.url}/{{tenant}}/oauth2/v2.0/token"
         self.service_url = f"{self.url}/teams/"
 
-    def start(self) -> "FakeBotFramework":
+    def start(self) -> FakeBotFramework:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -71,6 +71,7 @@ class FakeBotFramework:
 
     def reply_to(self, conversation: str, activity_id: str, timeout: float = 120) -> dict:
         """The bot's one reply to an activity, once it has come."""
+
         def replied() -> bool:
             return any(a.get("replyToId") == activity_id for a in self.activities(conversation))
 
@@ -123,13 +124,16 @@ class FakeBotFramework:
 
             def do_GET(self) -> None:
                 if self.path == "/v1/.well-known/openidconfiguration":
-                    self.reply(200, {
-                        "issuer": ISSUER,
-                        "authorization_endpoint": f"{fake.url}/v1/authorize",
-                        "jwks_uri": f"{fake.url}/v1/.well-known/keys",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-                    })
+                    self.reply(
+                        200,
+                        {
+                            "issuer": ISSUER,
+                            "authorization_endpoint": f"{fake.url}/v1/authorize",
+                            "jwks_uri": f"{fake.url}/v1/.well-known/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                        },
+                    )
                 elif self.path == "/v1/.well-known/keys":
                     self.reply(200, fake.jwks())
                 else:

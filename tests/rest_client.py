@@ -5,8 +5,9 @@ import urllib.error
 import urllib.request
 
 from bench.load import WEBHOOK
+from bot.config import server_addresses
 
-RASA = "http://127.0.0.1:5005"
+RASA = server_addresses().rasa_url
 
 
 def request(url, body=None, content_type="application/json", timeout=120):
@@ -14,7 +15,9 @@ def request(url, body=None, content_type="application/json", timeout=120):
     returned, not raised."""
     headers = {"Content-Type": content_type} if body is not None else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=timeout) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, headers=headers), timeout=timeout
+        ) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()

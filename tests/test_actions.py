@@ -67,7 +67,9 @@ def test_answer_quotes_the_best_passage_first_with_its_citation_and_buttons():
 
 
 def test_answer_adds_other_councils_each_cited_once():
-    texts, payloads, _, _ = run(actions.ActionAnswerQuestion, "Is it OK to post on social media after drinking?")
+    texts, payloads, _, _ = run(
+        actions.ActionAnswerQuestion, "Is it OK to post on social media after drinking?"
+    )
     quotes = payloads[0]["quotes"]
     assert 2 <= len(texts) == len(quotes) <= 3
     assert len({q["council"] for q in quotes}) == len(quotes)
@@ -77,18 +79,24 @@ def test_answer_adds_other_councils_each_cited_once():
 
 def test_the_members_council_is_quoted_first():
     for council in ("coventry", "peterborough", "broxtowe"):
-        _, payloads, _, _ = run(actions.ActionAnswerQuestion, "Can I post after a few drinks?", slots={"council": council})
+        _, payloads, _, _ = run(
+            actions.ActionAnswerQuestion, "Can I post after a few drinks?", slots={"council": council}
+        )
         assert passage(payloads[0]["quotes"][0]["passage_id"]).document.council.key == council
 
 
 def test_a_council_sent_as_metadata_is_remembered_and_used():
-    _, payloads, _, slots = run(actions.ActionAnswerQuestion, "Can I post after a few drinks?", metadata={"council": "Peterborough"})
+    _, payloads, _, slots = run(
+        actions.ActionAnswerQuestion, "Can I post after a few drinks?", metadata={"council": "Peterborough"}
+    )
     assert slots["council"] == "peterborough"
     assert passage(payloads[0]["quotes"][0]["passage_id"]).document.council.key == "peterborough"
 
 
 def test_uncovered_question_gets_no_quote_says_who_to_ask_and_is_recorded(store):
-    texts, payloads, buttons, slots = run(actions.ActionAnswerQuestion, "What is the capital of Australia?", slots={"council": "broxtowe"})
+    texts, payloads, buttons, slots = run(
+        actions.ActionAnswerQuestion, "What is the capital of Australia?", slots={"council": "broxtowe"}
+    )
     assert len(texts) == 1 and "“" not in texts[0]
     assert "does not cover" in texts[0] and "Broxtowe Borough Council's Monitoring Officer" in texts[0]
     assert payloads[0]["type"] == "not_covered" and buttons == []
@@ -131,19 +139,31 @@ def test_an_unknown_council_is_asked_about():
 
 def answered(question=PLANNING, **kwargs):
     _, payloads, _, slots = run(actions.ActionAnswerQuestion, question, **kwargs)
-    return {"last_question": slots["last_question"], "last_passages": slots["last_passages"], **kwargs.get("slots", {})}
+    return {
+        "last_question": slots["last_question"],
+        "last_passages": slots["last_passages"],
+        **kwargs.get("slots", {}),
+    }
 
 
 def test_full_section_shows_every_passage_of_the_section_in_order():
     slots = answered("What are the legal issues around libel?", slots={"council": "broxtowe"})
     shown = passage(slots["last_passages"][0])
-    texts, payloads, _, new_slots = run(actions.ActionFullSection, "/full_section", "full_section", slots=slots)
-    section = [p for p in actions.searcher().index.passages if p.document.id == shown.document.id and p.heading == shown.heading]
+    texts, payloads, _, new_slots = run(
+        actions.ActionFullSection, "/full_section", "full_section", slots=slots
+    )
+    section = [
+        p
+        for p in actions.searcher().index.passages
+        if p.document.id == shown.document.id and p.heading == shown.heading
+    ]
     assert len(section) > 1 and [p["passage_id"] for p in payloads[0]["passages"]] == [p.id for p in section]
     for p in section:
         assert f"“{p.text}”" in texts[0]
     assert texts[0].endswith(f"— {payloads[0]['citation']}")
-    assert payloads[0]["section"] == " › ".join(shown.heading) and payloads[0]["citation"].endswith(payloads[0]["section"])
+    assert payloads[0]["section"] == " › ".join(shown.heading) and payloads[0]["citation"].endswith(
+        payloads[0]["section"]
+    )
     assert new_slots["last_passages"] == [p.id for p in section]
 
 
@@ -162,12 +182,18 @@ def test_other_councils_quote_each_other_council_or_say_it_is_not_addressed():
 
 
 def test_compare_gives_one_passage_per_council_and_says_plainly_which_do_not_address_it():
-    texts, payloads, _, slots = run(actions.ActionCompareCouncils, "how do the councils differ on drinking before posting?", "compare_councils")
+    texts, payloads, _, slots = run(
+        actions.ActionCompareCouncils,
+        "how do the councils differ on drinking before posting?",
+        "compare_councils",
+    )
     rows = payloads[0]["councils"]
     assert len(rows) == len(texts) == 4
     addressed = {r["council"] for r in rows if r["addressed"]}
     assert {"Coventry City Council", "Peterborough City Council", "Broxtowe Borough Council"} <= addressed
-    assert "Cambridgeshire County Council: the guidance I have from this council does not address this." in texts
+    assert (
+        "Cambridgeshire County Council: the guidance I have from this council does not address this." in texts
+    )
     assert slots["last_question"].startswith("how do the councils differ")
 
 
@@ -175,11 +201,19 @@ def test_source_names_document_date_status_and_section():
     slots = answered()
     shown = passage(slots["last_passages"][0])
     texts, _, _, _ = run(actions.ActionSource, "where does that come from?", "source", slots=slots)
-    for part in (shown.document.council.name, shown.document.title, shown.document.date, shown.document.status, shown.section_path):
+    for part in (
+        shown.document.council.name,
+        shown.document.title,
+        shown.document.date,
+        shown.document.status,
+        shown.section_path,
+    ):
         assert part in texts[0]
 
 
-@pytest.mark.parametrize("action", [actions.ActionFullSection, actions.ActionOtherCouncils, actions.ActionSource])
+@pytest.mark.parametrize(
+    "action", [actions.ActionFullSection, actions.ActionOtherCouncils, actions.ActionSource]
+)
 def test_follow_ups_before_any_answer_ask_for_a_question(action):
     texts, payloads, _, slots = run(action, "show me more", "full_section")
     assert texts[0].startswith("Ask me a question first") and payloads == [] and slots == {}
@@ -189,7 +223,9 @@ def test_feedback_is_recorded_with_question_and_passages(store):
     slots = answered()
     texts, _, _, _ = run(actions.ActionFeedback, "/feedback_good", "feedback_good", slots=slots)
     assert texts == ["Thank you, that's noted."]
-    texts, _, _, _ = run(actions.ActionFeedback, "/feedback_bad", "feedback_bad", slots={**slots, "council": "coventry"})
+    texts, _, _, _ = run(
+        actions.ActionFeedback, "/feedback_bad", "feedback_bad", slots={**slots, "council": "coventry"}
+    )
     assert "noted" in texts[0] and "Coventry City Council's Monitoring Officer" in texts[0]
     good, bad = store.entries()
     assert (good.kind, bad.kind) == ("helpful", "not_helpful")

@@ -11,11 +11,16 @@ from bot.config import settings
 
 EXAMPLES = [
     ("can I tweet after a few drinks?", "Do not post in haste or when you have consumed alcohol."),
-    ("is it ok to say how I'll vote on a planning application?", "Do not say anything that suggests you have made your mind up."),
+    (
+        "is it ok to say how I'll vote on a planning application?",
+        "Do not say anything that suggests you have made your mind up.",
+    ),
     ("a resident keeps abusing me online", "Report abuse and harassment to the police if it is threatening."),
     ("can I post photos of residents?", "Ask permission before you post a photograph of someone."),
 ]
 TINY = adapt.Training(epochs=1, batch_size=2, learning_rate=1e-4, frozen_layers=5)
+
+pytestmark = pytest.mark.slow  # fine-tunes and loads embedding models
 
 
 def embed(path, texts):

@@ -31,7 +31,11 @@ def rasa_pid(servers):
 MESSAGES = [
     ("empty", "", EMPTY_MESSAGE),
     ("whitespace", " \n\t  ", EMPTY_MESSAGE),
-    ("long", ("Can I tweet about planning? " * 715)[:20000], "Your message is 20,000 characters long, and I can read at most 2,000."),
+    (
+        "long",
+        ("Can I tweet about planning? " * 715)[:20000],
+        "Your message is 20,000 characters long, and I can read at most 2,000.",
+    ),
     ("control", "Can I\x00 tweet\x07 after\x1b a drink?\x7f", None),
     ("emoji", "🍺🍺 can I tweet after a drink? 🤔", None),
     ("html", "<script>alert('x')</script><img src=x onerror=alert(1)>", None),
@@ -45,7 +49,9 @@ MESSAGES = [
 
 
 @pytest.mark.parametrize("name, message, expected", MESSAGES)
-def test_each_message_gets_a_clear_reply_and_the_conversation_goes_on(servers, rasa_pid, name, message, expected):
+def test_each_message_gets_a_clear_reply_and_the_conversation_goes_on(
+    servers, rasa_pid, name, message, expected
+):
     sender = f"bad-input-{name}"
     replies = say(sender, message)
     assert texts(replies), f"no reply to {message!r}"
@@ -71,20 +77,70 @@ def test_control_characters_do_not_stop_a_question_being_answered(servers, rasa_
 @pytest.mark.parametrize(
     "name, body, content_type, status, reason",
     [
-        ("malformed-json", b'{"sender": "bad-input-malformed-json", "message": ', "application/json", 400, "not valid JSON"),
+        (
+            "malformed-json",
+            b'{"sender": "bad-input-malformed-json", "message": ',
+            "application/json",
+            400,
+            "not valid JSON",
+        ),
         ("array", b'["bad-input-array", "hello"]', "application/json", 400, "must be a JSON object"),
         ("no-body", b"", "application/json", 400, "must be a JSON object"),
-        ("text-plain", b'{"sender": "bad-input-text-plain", "message": "hi"}', "text/plain", 415, "application/json"),
-        ("form", b"sender=bad-input-form&message=hi", "application/x-www-form-urlencoded", 415, "application/json"),
+        (
+            "text-plain",
+            b'{"sender": "bad-input-text-plain", "message": "hi"}',
+            "text/plain",
+            415,
+            "application/json",
+        ),
+        (
+            "form",
+            b"sender=bad-input-form&message=hi",
+            "application/x-www-form-urlencoded",
+            415,
+            "application/json",
+        ),
         ("no-sender", b'{"message": "hello"}', "application/json", 400, '"sender" is missing'),
-        ("empty-sender", b'{"sender": " ", "message": "hello"}', "application/json", 400, '"sender" is missing'),
-        ("number-sender", b'{"sender": 7, "message": "hello"}', "application/json", 400, '"sender" is missing'),
-        ("no-message", b'{"sender": "bad-input-no-message"}', "application/json", 400, '"message" is missing'),
-        ("number-message", b'{"sender": "bad-input-number-message", "message": 7}', "application/json", 400, '"message" is missing'),
-        ("bad-metadata", b'{"sender": "bad-input-bad-metadata", "message": "hi", "metadata": "x"}', "application/json", 400, '"metadata"'),
+        (
+            "empty-sender",
+            b'{"sender": " ", "message": "hello"}',
+            "application/json",
+            400,
+            '"sender" is missing',
+        ),
+        (
+            "number-sender",
+            b'{"sender": 7, "message": "hello"}',
+            "application/json",
+            400,
+            '"sender" is missing',
+        ),
+        (
+            "no-message",
+            b'{"sender": "bad-input-no-message"}',
+            "application/json",
+            400,
+            '"message" is missing',
+        ),
+        (
+            "number-message",
+            b'{"sender": "bad-input-number-message", "message": 7}',
+            "application/json",
+            400,
+            '"message" is missing',
+        ),
+        (
+            "bad-metadata",
+            b'{"sender": "bad-input-bad-metadata", "message": "hi", "metadata": "x"}',
+            "application/json",
+            400,
+            '"metadata"',
+        ),
     ],
 )
-def test_malformed_requests_are_refused_with_a_reason(servers, rasa_pid, name, body, content_type, status, reason):
+def test_malformed_requests_are_refused_with_a_reason(
+    servers, rasa_pid, name, body, content_type, status, reason
+):
     got, text = request(WEBHOOK, body, content_type)
     if text.startswith("{"):
         text = json.loads(text)["message"]

@@ -27,7 +27,10 @@ def test_the_limit_is_2000_characters():
     assert handled("x" * 2000) == (["x" * 2000], [])
     assert handled("x" * 2001) == (
         [],
-        ["Your message is 2,001 characters long, and I can read at most 2,000. Please ask your question in fewer words."],
+        [
+            "Your message is 2,001 characters long, and I can read at most 2,000. "
+            "Please ask your question in fewer words."
+        ],
     )
 
 

@@ -36,7 +36,7 @@ def test_six_turns_set_council_ask_full_section_other_councils_not_helpful_thank
     assert "noted" in texts[0] and "Peterborough City Council's Monitoring Officer" in texts[0]
 
     texts, _, _ = post(member, "thanks")
-    assert texts and "welcome" in texts[0].lower() or "glad" in texts[0].lower()
+    assert texts and ("welcome" in texts[0].lower() or "glad" in texts[0].lower())
 
     [rating] = FeedbackStore(servers.logs / "feedback.db").entries("not_helpful")
     assert rating.conversation_id == member

@@ -14,17 +14,21 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 # Everything the parser leaves out, and nothing else: (file, line number, why).
-LEFT_OUT = {
-    ("000_3386cca779cc2222.txt", n, "signature table (who was sent the draft, and when)")
-    for n in range(133, 142)
-} | {
-    ("001_2f465f5752efa0e8.txt", 37, "table border line"),
-    ("001_2f465f5752efa0e8.txt", 153, "page filler"),
-    ("002_a660f2eac1af32d7.txt", 31, "stray heading from the text conversion"),
-    ("002_a660f2eac1af32d7.txt", 39, "table of contents with page numbers"),
-    ("002_a660f2eac1af32d7.txt", 224, "end-of-document marker"),
-    ("003_6b8361dd5dfc6952.txt", 31, "end of an e-mail address wrapped into a table row of its own"),
-} | {("002_a660f2eac1af32d7.txt", n, "table of contents with page numbers") for n in range(41, 56)}
+LEFT_OUT = (
+    {
+        ("000_3386cca779cc2222.txt", n, "signature table (who was sent the draft, and when)")
+        for n in range(133, 142)
+    }
+    | {
+        ("001_2f465f5752efa0e8.txt", 37, "table border line"),
+        ("001_2f465f5752efa0e8.txt", 153, "page filler"),
+        ("002_a660f2eac1af32d7.txt", 31, "stray heading from the text conversion"),
+        ("002_a660f2eac1af32d7.txt", 39, "table of contents with page numbers"),
+        ("002_a660f2eac1af32d7.txt", 224, "end-of-document marker"),
+        ("003_6b8361dd5dfc6952.txt", 31, "end of an e-mail address wrapped into a table row of its own"),
+    }
+    | {("002_a660f2eac1af32d7.txt", n, "table of contents with page numbers") for n in range(41, 56)}
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +96,7 @@ def test_every_sentence_is_in_exactly_one_passage(corpus):
         for n, text in enumerate(source_lines(name), 1):
             if text.strip() and n not in skip:
                 bullet = BULLET.match(text)
-                text = text[bullet.end():] if bullet else text
+                text = text[bullet.end() :] if bullet else text
                 # A paragraph number ("- 1.1 Social media ...") moves into the section path.
                 content.append(re.sub(r"^\s*\d+(?:\.\d+)+\s+", "", text))
         whole = " ".join(clean(c.replace("\t", " "), patterns) for c in content)
@@ -156,17 +160,32 @@ def find(corpus, start):
 @pytest.mark.parametrize(
     "start, council, section",
     [
-        ("Bias and predetermination – if you are involved", "Broxtowe Borough Council",
-         "3.3 Legal issues › Bias and predetermination"),
-        ("Where you are involved in making planning", "Peterborough City Council",
-         "Key Principles › Practices to Avoid"),
-        ("If you are involved in making planning, licensing", "Coventry City Council",
-         "Legal issues and social media › Bias and predetermination"),
-        ("The Social media protocol for Elected Members would be shared", "Coventry City Council",
-         "4. Timetable for implementing this decision › 4.1"),
+        (
+            "Bias and predetermination – if you are involved",
+            "Broxtowe Borough Council",
+            "3.3 Legal issues › Bias and predetermination",
+        ),
+        (
+            "Where you are involved in making planning",
+            "Peterborough City Council",
+            "Key Principles › Practices to Avoid",
+        ),
+        (
+            "If you are involved in making planning, licensing",
+            "Coventry City Council",
+            "Legal issues and social media › Bias and predetermination",
+        ),
+        (
+            "The Social media protocol for Elected Members would be shared",
+            "Coventry City Council",
+            "4. Timetable for implementing this decision › 4.1",
+        ),
         ("Post in haste or where your judgement", "Broxtowe Borough Council", "3.5 Top Tips › Don'ts"),
-        ("Treat others with respect - do not use", "Peterborough City Council",
-         "Key Principles › Examples of Good Practice › Treat others with respect"),
+        (
+            "Treat others with respect - do not use",
+            "Peterborough City Council",
+            "Key Principles › Examples of Good Practice › Treat others with respect",
+        ),
         ("A draft Social Media Code is attached", "Cambridgeshire County Council", "2. Main Issues › 2.1"),
     ],
 )
@@ -178,7 +197,10 @@ def test_section_paths_are_the_documents_own(corpus, start, council, section):
 
 def test_text_broken_across_pages_is_one_passage(corpus):
     peterborough = find(corpus, "Where you are involved in making planning")
-    assert "prepared to take on board and weigh all the evidence, and were genuinely persuadable" in peterborough.text
+    assert (
+        "prepared to take on board and weigh all the evidence, and were genuinely persuadable"
+        in peterborough.text
+    )
     coventry = find(corpus, "Never publish the personal data of individuals")
     assert "unless you have their express permission. Personal information" in coventry.text
 
@@ -186,14 +208,21 @@ def test_text_broken_across_pages_is_one_passage(corpus):
 def test_two_column_leaflet_reads_in_order(corpus):
     protocol = [p for p in corpus.passages if p.document.id == "coventry-protocol-2018"]
     sections = [p.section_path for p in protocol]
-    assert sections[:3] == ["Purpose of this protocol", "What is social media?", "Social media and elected members"]
+    assert sections[:3] == [
+        "Purpose of this protocol",
+        "What is social media?",
+        "Social media and elected members",
+    ]
     benefits = [p.text for p in protocol if p.section_path == "Benefits of using social media"]
     assert benefits == [
         "Social media is a useful tool for elected members by:",
         "Campaigning on local issues",
         "Supporting councillors in performing their community leadership role",
         "Keeping in touch with local views, concerns, interests and opinions",
-        "Providing an effective and relatively cheap way of making the electorate more aware of the work you do",
+        (
+            "Providing an effective and relatively cheap way of making the electorate more aware "
+            "of the work you do"
+        ),
         "Providing a platform for political campaigning",
     ]
     # Each section's passages are together: a section never resumes after another one.
@@ -256,7 +285,9 @@ def test_unknown_council_is_reported(corpus_copy):
 def test_noise_that_is_not_there_is_reported(corpus_copy):
     edit_metadata(
         corpus_copy,
-        lambda m: m["files"]["001_2f465f5752efa0e8.txt"]["noise"].append({"line": "No such line", "reason": "x"}),
+        lambda m: m["files"]["001_2f465f5752efa0e8.txt"]["noise"].append(
+            {"line": "No such line", "reason": "x"}
+        ),
     )
     with pytest.raises(CorpusError, match="001_2f465f5752efa0e8.txt: noise line not found: 'No such line'"):
         load_corpus(corpus_copy)
@@ -277,12 +308,20 @@ def test_a_new_document_needs_only_a_file_and_metadata(corpus_copy):
     )
 
     def add(meta):
-        meta["councils"]["example"] = {"name": "Example District Council", "contacts": "the Monitoring Officer"}
+        meta["councils"]["example"] = {
+            "name": "Example District Council",
+            "contacts": "the Monitoring Officer",
+        }
         meta["files"]["005_example.txt"] = {
             "council": "example",
             "documents": [
-                {"id": "example-note-2024", "title": "Social Media Note", "kind": "guidance",
-                 "date": "2024-01-01", "status": "adopted"}
+                {
+                    "id": "example-note-2024",
+                    "title": "Social Media Note",
+                    "kind": "guidance",
+                    "date": "2024-01-01",
+                    "status": "adopted",
+                }
             ],
         }
 
@@ -302,7 +341,9 @@ def test_a_passage_question_for_an_unknown_passage_names_file_and_line(corpus_co
     path = corpus_copy / "passage_questions.yml"
     path.write_text(path.read_text(encoding="utf-8") + '\nno-such-passage:\n  - "Can I?"\n', encoding="utf-8")
     line = len(path.read_text(encoding="utf-8").split("\n")) - 2
-    with pytest.raises(CorpusError, match=rf"passage_questions\.yml:{line}: no passage has the id 'no-such-passage'"):
+    with pytest.raises(
+        CorpusError, match=rf"passage_questions\.yml:{line}: no passage has the id 'no-such-passage'"
+    ):
         load_corpus(corpus_copy)
 
 
@@ -310,5 +351,7 @@ def test_passage_questions_must_be_a_list_of_text(corpus_copy):
     path = corpus_copy / "passage_questions.yml"
     passage_id = find(load_corpus(corpus_copy), "Do not blog or tweet in haste").id
     path.write_text(f"{passage_id}: just one question\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match=rf"passage_questions\.yml:1: {passage_id} needs a list of questions"):
+    with pytest.raises(
+        CorpusError, match=rf"passage_questions\.yml:1: {passage_id} needs a list of questions"
+    ):
         load_corpus(corpus_copy)

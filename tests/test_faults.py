@@ -12,10 +12,10 @@ import pytest
 
 from bench import load
 from bot import index
-from bot.config import settings
+from bot.config import server_addresses, settings
 from rest_client import RASA, WEBHOOK, payloads, request, say
 
-ACTIONS = "http://127.0.0.1:5055"
+ACTIONS = server_addresses().action_url
 
 
 def action_server_healthy():

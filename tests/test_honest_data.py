@@ -60,6 +60,7 @@ def test_no_measured_question_or_reordering_of_one_is_in_a_data_file(name, writt
     assert copied == [], f"{name} questions in the data files"
 
 
+@pytest.mark.slow  # embeds every measured and passage question
 @pytest.mark.parametrize("name", SETS)
 def test_no_written_question_is_a_near_copy_of_a_measured_one(name, written):
     from sentence_transformers import SentenceTransformer
@@ -81,12 +82,16 @@ def runs_of(text, n=3):
 
 def test_no_vocabulary_entry_adds_three_words_of_an_expected_phrase(vocabulary):
     gold_runs = set().union(*(runs_of(g) for g in golds()))
-    leaking = {phrase: added for phrase, added in vocabulary["synonyms"].items() if runs_of(added) & gold_runs}
+    leaking = {
+        phrase: added for phrase, added in vocabulary["synonyms"].items() if runs_of(added) & gold_runs
+    }
     assert leaking == {}
 
 
 def test_no_vocabulary_entry_maps_a_word_to_itself(vocabulary):
-    itself = [p for p, added in vocabulary["synonyms"].items() if set(stems(words(added))) <= set(stems(words(p)))]
+    itself = [
+        p for p, added in vocabulary["synonyms"].items() if set(stems(words(added))) <= set(stems(words(p)))
+    ]
     assert itself == []
 
 

@@ -29,12 +29,17 @@ def built(config, encoder):
 
 
 def test_search_ranks_passages_by_meaning(project_index):
-    hits = project_index.search("Can I tweet my view on a planning application before the committee decides?", 5)
+    hits = project_index.search(
+        "Can I tweet my view on a planning application before the committee decides?", 5
+    )
     assert len(hits) == 5
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
     assert all(-1.0 <= s <= 1.0 for s in scores)
-    assert "predetermination" in hits[0].passage.section_path.lower() or "made your mind up" in hits[0].passage.text
+    assert (
+        "predetermination" in hits[0].passage.section_path.lower()
+        or "made your mind up" in hits[0].passage.text
+    )
 
 
 def test_unrelated_questions_score_lower(project_index):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import server_addresses
 from bot.corpus import load_corpus
 from rest_client import say
 
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_question_over_rest_gets_a_quoted_cited_passage(servers):
-    replies = say("integration-test", "Can I tweet my view on a planning application before the committee decides?")
+    replies = say(
+        "integration-test", "Can I tweet my view on a planning application before the committee decides?"
+    )
     texts = [r["text"] for r in replies if "text" in r]
     assert texts, f"no text reply in {replies}"
     first = texts[0]
@@ -38,6 +41,6 @@ def test_greeting_gets_a_fixed_reply(servers):
 def test_ctrl_c_stops_all_servers(servers):
     servers.process.send_signal(signal.SIGINT)
     assert servers.process.wait(timeout=60) is not None
-    for port in (5005, 5055, 8080):
+    for port in server_addresses().ports:
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)

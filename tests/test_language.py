@@ -7,7 +7,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.language import English, WORD_LIST
+from bot.language import WORD_LIST, English
 
 ROOT = Path(__file__).resolve().parent.parent
 FOREIGN = [
@@ -34,7 +34,9 @@ def english_questions():
     questions = []
     for name in ("questions.yml", "heldout.yml"):
         data = yaml.safe_load((ROOT / "tests" / "data" / name).read_text())
-        questions += [item["q"] for key in data for item in data[key] if isinstance(item, dict) and "q" in item]
+        questions += [
+            item["q"] for key in data for item in data[key] if isinstance(item, dict) and "q" in item
+        ]
     questions += [example.get("text") for example in load_data(str(ROOT / "data" / "nlu")).training_examples]
     return questions
 

@@ -1,6 +1,5 @@
 """Hybrid search: the right passage first for questions as councillors write them."""
 
-import dataclasses
 import io
 import json
 from contextlib import redirect_stdout
@@ -20,6 +19,7 @@ def results(searcher):
     return {r.method: r for r in evaluate.run(searcher, settings().min_score)}
 
 
+@pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
     """The development set: measured 0.880 hit@1, 0.907 rejection."""
     hybrid = results["hybrid"]
@@ -61,7 +61,10 @@ def test_typos_are_corrected_but_real_words_are_kept(searcher):
     [
         ("can i tweet abot a planing aplication before the committee meets", "made your mind up"),
         ("is it ok to post on fb when drunk", "consumed alcohol"),
-        ("someone who applied for planning permission wants to be my friend on facebook", "someone submitting a planning application"),
+        (
+            "someone who applied for planning permission wants to be my friend on facebook",
+            "someone submitting a planning application",
+        ),
         ("can i plug my wife's cafe on my cllr twitter", "personal financial interests"),
     ],
 )
@@ -93,7 +96,11 @@ def test_document_facts_find_the_report(searcher):
 
 @pytest.mark.parametrize(
     "question",
-    ["Where can councillors park at the Town Hall?", "What's the capital of Australia?", "When is my green bin collected?"],
+    [
+        "Where can councillors park at the Town Hall?",
+        "What's the capital of Australia?",
+        "When is my green bin collected?",
+    ],
 )
 def test_off_topic_questions_are_not_covered(searcher, question):
     hits = searcher.search(question, 1)

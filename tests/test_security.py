@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import server_addresses
 from rest_client import RASA, WEBHOOK, request, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,16 +41,31 @@ def listening_addresses(port):
 
 
 def test_the_action_server_listens_on_loopback_only(servers):
-    assert listening_addresses(5055) == ["0100007F"]  # 127.0.0.1
+    assert listening_addresses(server_addresses().action_port) == ["0100007F"]  # 127.0.0.1
 
 
 def test_cors_allows_only_the_configured_origins(servers):
-    allowed = servers.env.get("CORS_ORIGINS", "http://localhost:8080")
+    allowed = servers.env.get("CORS_ORIGINS", server_addresses().web_url)
     for origin, expected in ((allowed, allowed), ("https://elsewhere.example", None)):
         result = subprocess.run(
-            ["curl", "-s", "-D", "-", "-o", "/dev/null", "-X", "OPTIONS", WEBHOOK,
-             "-H", f"Origin: {origin}", "-H", "Access-Control-Request-Method: POST"],
-            capture_output=True, text=True, check=True,
+            [
+                "curl",
+                "-s",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+                "-X",
+                "OPTIONS",
+                WEBHOOK,
+                "-H",
+                f"Origin: {origin}",
+                "-H",
+                "Access-Control-Request-Method: POST",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         match = re.search(r"(?im)^access-control-allow-origin: *(\S+)", result.stdout)
         assert (match.group(1) if match else None) == expected
@@ -75,9 +91,13 @@ def test_credentials_come_from_the_environment():
 
 
 def test_no_private_keys_or_passwords_are_committed():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     tracked.remove("tests/fake_botframework.py")  # the fake Microsoft service's made-up password
-    secret = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|(?i:(password|secret|api_token)\s*[:=]\s*['\"][^'\"$]{8,})")
+    secret = re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----|(?i:(password|secret|api_token)\s*[:=]\s*['\"][^'\"$]{8,})"
+    )
     for name in tracked:
         path = ROOT / name
         if path.is_file() and path.stat().st_size < 1_000_000:
@@ -88,7 +108,10 @@ def test_no_private_keys_or_passwords_are_committed():
 def test_a_short_api_token_is_refused_with_a_clear_message():
     result = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "scripts/rasa_server.py"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "RASA_API_TOKEN": "short"}, capture_output=True, text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "RASA_API_TOKEN": "short"},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "RASA_API_TOKEN must be at least 16 characters long" in result.stderr

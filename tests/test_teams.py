@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fake_botframework import APP_ID, TENANT_ID, new_key
 
 from adaptive_cards import card_renderer
 from bot.answer import cite
+from bot.config import server_addresses
 from bot.corpus import load_corpus
 from channels.cards import ADAPTIVE_CARD, markdown_text
+from fake_botframework import APP_ID, TENANT_ID, new_key
 
 ROOT = Path(__file__).resolve().parent.parent
-TEAMS = "http://127.0.0.1:5005/webhooks/teams/webhook"
+TEAMS = f"{server_addresses().rasa_url}/webhooks/teams/webhook"
 BOT = f"28:{APP_ID}"
 QUESTION = "Can I tweet my view on a planning application before the committee decides?"
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
@@ -128,7 +129,9 @@ def test_adding_the_bot_to_a_team_posts_a_welcome_card(servers, fake_botframewor
 
 def test_someone_else_joining_gets_no_welcome(servers, fake_botframework):
     conversation = "19:someone-joins@thread.tacv2"
-    update = activity(fake_botframework, conversation, type="conversationUpdate", membersAdded=[{"id": "29:new"}])
+    update = activity(
+        fake_botframework, conversation, type="conversationUpdate", membersAdded=[{"id": "29:new"}]
+    )
     assert post(update, fake_botframework.activity_token())[0] == 200
     ask(fake_botframework, conversation, "hello")  # answered after anything the update started
     assert len(fake_botframework.activities(conversation)) == 1
@@ -174,7 +177,9 @@ def test_the_same_member_in_two_chats_has_two_conversations(servers, fake_botfra
     ask(fake_botframework, private, QUESTION, member=member)
     in_thread = card_of(ask(fake_botframework, thread, "/full_section", member=member, kind="channel"))
     assert [b["text"] for b in in_thread["body"]] == [
-        markdown_text("Ask me a question first, and then I can show you the whole section its answer comes from.")
+        markdown_text(
+            "Ask me a question first, and then I can show you the whole section its answer comes from."
+        )
     ]
     in_private = card_of(ask(fake_botframework, private, "/full_section", member=member))
     assert in_private["body"][0]["text"].startswith("The whole of") and quotes_of(in_private)
@@ -230,14 +235,18 @@ REASONS = {
     "expired": "invalid token: Signature has expired",
     "for another bot": "invalid token: Audience doesn't match",
     "from another issuer": "invalid token: Invalid issuer",
-    "for another serviceUrl": "the token's serviceurl 'https://elsewhere.example/' is not the activity's serviceUrl",
+    "for another serviceUrl": (
+        "the token's serviceurl 'https://elsewhere.example/' is not the activity's serviceUrl"
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(REASONS))
 def test_an_activity_without_a_valid_token_is_refused_and_goes_nowhere(servers, fake_botframework, case):
     conversation = f"a:1refused-{case}"
-    status, text = post(activity(fake_botframework, conversation, text=QUESTION), tokens(fake_botframework)[case])
+    status, text = post(
+        activity(fake_botframework, conversation, text=QUESTION), tokens(fake_botframework)[case]
+    )
     assert (status, text) == (401, "Unauthorized: the activity's token is missing or not valid.")
     assert fake_botframework.activities(conversation) == []
     log = (servers.logs / "rasa.log").read_text()

@@ -3,15 +3,16 @@ one card the Adaptive Cards parser and validator accept, and a passage full of M
 punctuation shows exactly as written, line by line."""
 
 import pytest
-from adaptive_cards import card_renderer
 
+from adaptive_cards import card_renderer
 from channels.cards import NOT_ADDRESSED, turn_card
 
 # Every construct Markdown could take from a passage: emphasis, a link, HTML, an entity, a
 # backslash, a table cell, strikethrough, Adaptive Cards' date function, and, at the start of a
 # line, a numbered item, a bullet, a heading, a quote and a setext underline.
 PASSAGE = (
-    "Do *not* use _private_ accounts; see [x](y) or <b>this</b> &amp; Y:\\Comms | ~~old~~ {{DATE(2019-01-01T00:00:00Z)}}\n"
+    "Do *not* use _private_ accounts; see [x](y) or <b>this</b> &amp; Y:\\Comms | ~~old~~ "
+    "{{DATE(2019-01-01T00:00:00Z)}}\n"
     "1. Councillors must be clear.\n"
     "- Never post after a drink.\n"
     "# Not a heading\n"
@@ -23,7 +24,10 @@ PASSAGE = (
 CITATION = "Test Council, Code *for* Members (2019), 1. Key [Principles](#) › <i>Avoid</i>"
 QUESTION = "Can I post **this** <img src=x> [here](http://x)?"
 QUOTE = {"text": PASSAGE, "council": "Test Council", "citation": CITATION}
-BUTTONS = [{"title": "Full section", "payload": "/full_section"}, {"title": "Helpful", "payload": "/feedback_good"}]
+BUTTONS = [
+    {"title": "Full section", "payload": "/full_section"},
+    {"title": "Helpful", "payload": "/feedback_good"},
+]
 
 TURNS = {
     "answer": [
@@ -68,7 +72,12 @@ TURNS = {
         {"custom": {"type": "not_covered", "question": QUESTION, "contacts": "your Monitoring Officer"}},
     ],
     "welcome": [{"text": "Hello. I answer questions about what councillors may post on social media."}],
-    "help": [{"text": "You can ask me:\n- \"Can I comment on a planning application?\"\n- \"Is it OK to tweet after a drink?\""}],
+    "help": [
+        {
+            "text": 'You can ask me:\n- "Can I comment on a planning application?"\n'
+            '- "Is it OK to tweet after a drink?"'
+        }
+    ],
 }
 
 
@@ -76,8 +85,10 @@ TURNS = {
 def rendered():
     """Each turn's card and its rendering."""
     with card_renderer() as renderer:
-        yield {name: (turn_card(turn), renderer.render(turn_card(turn)["attachments"][0]["content"]))
-               for name, turn in TURNS.items()}
+        yield {
+            name: (turn_card(turn), renderer.render(turn_card(turn)["attachments"][0]["content"]))
+            for name, turn in TURNS.items()
+        }
 
 
 def card_of(activity):

@@ -47,7 +47,10 @@ SECTION = {
     "document": "Social Media Guidance",
     "section": "3.3 Legal issues",
     "citation": "Broxtowe Borough Council, Social Media Guidance (2017), 3.3 Legal issues",
-    "passages": [{"passage_id": "a", "text": "First passage."}, {"passage_id": "b", "text": "Second passage."}],
+    "passages": [
+        {"passage_id": "a", "text": "First passage."},
+        {"passage_id": "b", "text": "Second passage."},
+    ],
 }
 COMPARISON = {
     "type": "comparison",
@@ -96,11 +99,17 @@ def test_buttons_become_card_actions_whose_click_comes_back_as_the_payload():
     [action] = card["actions"]
     assert action["type"] == "Action.Submit" and action["title"] == "Full section"
     assert action["data"]["msteams"] == {
-        "type": "messageBack", "text": "/full_section", "displayText": "Full section"
+        "type": "messageBack",
+        "text": "/full_section",
+        "displayText": "Full section",
     }
     # What Teams posts to the bot when the button is clicked:
-    click = {"type": "message", "text": action["data"]["msteams"]["text"], "value": action["data"],
-             "recipient": {"id": BOT}}
+    click = {
+        "type": "message",
+        "text": action["data"]["msteams"]["text"],
+        "value": action["data"],
+        "recipient": {"id": BOT},
+    }
     assert user_text(click) == "/full_section"
     assert user_text({**click, "text": None}) == "/full_section"
 
@@ -115,13 +124,19 @@ def test_buttons_on_a_plain_message_make_a_card_too():
 def test_plain_replies_are_one_card_with_a_paragraph_per_line():
     turn = [{"text": "You can ask me:\n- one thing\n- another"}, {"text": "Anything else?"}]
     card = card_content(turn_card(turn))
-    assert shown(card) == [("You can ask me:\n\n\\- one thing\n\n\\- another", False), ("Anything else?", False)]
+    assert shown(card) == [
+        ("You can ask me:\n\n\\- one thing\n\n\\- another", False),
+        ("Anything else?", False),
+    ]
     assert card["fallbackText"] == "You can ask me:\n- one thing\n- another\n\nAnything else?"
 
 
 def test_a_full_section_is_its_heading_each_passage_and_one_citation():
     turn = [
-        {"text": f"The whole of 3.3 Legal issues:\n“First passage.”\n“Second passage.”\n— {SECTION['citation']}"},
+        {
+            "text": "The whole of 3.3 Legal issues:\n“First passage.”\n“Second passage.”\n"
+            f"— {SECTION['citation']}"
+        },
         {"custom": SECTION},
     ]
     card = card_content(turn_card(turn))
@@ -154,7 +169,10 @@ def test_a_comparison_is_one_card_with_a_part_per_council():
 
 def test_not_covered_is_a_card_of_its_text_naming_who_to_ask():
     text = "The guidance does not cover that. Please ask your Monitoring Officer."
-    turn = [{"text": text}, {"custom": {"type": "not_covered", "question": "Parking?", "contacts": "your Monitoring Officer"}}]
+    turn = [
+        {"text": text},
+        {"custom": {"type": "not_covered", "question": "Parking?", "contacts": "your Monitoring Officer"}},
+    ]
     activity = turn_card(turn)
     assert shown(card_content(activity)) == [(text, False)]
     assert activity["summary"] == text
@@ -173,7 +191,10 @@ def test_an_empty_turn_sends_nothing():
         ("<b>bold</b> &amp;", "\\<b\\>bold\\</b\\> \\&amp;"),
         ("Y:\\Comms", "Y:\\\\Comms"),
         ("1. first\n2) second", "1\\. first\n\n2\\) second"),
-        ("- item\n+ item\n# heading\n> quote\n===", "\\- item\n\n\\+ item\n\n\\# heading\n\n\\> quote\n\n\\==="),
+        (
+            "- item\n+ item\n# heading\n> quote\n===",
+            "\\- item\n\n\\+ item\n\n\\# heading\n\n\\> quote\n\n\\===",
+        ),
         ("a - b, 3.3 Legal #1", "a - b, 3.3 Legal #1"),
     ],
 )
@@ -218,7 +239,9 @@ def test_incomplete_settings_are_named(settings, problem):
 
 def test_credentials_yml_loads_with_the_teams_variables_run_sh_sets_when_not_configured(monkeypatch, caplog):
     """Rasa cannot read credentials.yml if a variable it names is unset: run.sh sets each one."""
-    settings = [line for line in (ROOT / "credentials.yml").read_text().splitlines() if not line.startswith("#")]
+    settings = [
+        line for line in (ROOT / "credentials.yml").read_text().splitlines() if not line.startswith("#")
+    ]
     variables = set(re.findall(r"\$\{(\w+)\}", "\n".join(settings)))
     run_sh = (ROOT / "scripts" / "run.sh").read_text()
     assert variables and all(re.search(rf'{name}="\$\{{{name}:-[^}}]*\}}"', run_sh) for name in variables)
@@ -272,7 +295,9 @@ def test_an_activity_is_new_once_per_conversation_until_it_is_forgotten():
     clock.now += 61
     assert recent.first_time(teams_activity(activity_id="1")), "forgotten after max_age"
     assert len(recent) == 1
-    assert recent.first_time(teams_activity(activity_id=None)) and recent.first_time(teams_activity(activity_id=None))
+    assert recent.first_time(teams_activity(activity_id=None)) and recent.first_time(
+        teams_activity(activity_id=None)
+    )
 
 
 def test_the_record_of_activities_is_bounded():
@@ -328,7 +353,12 @@ def test_each_chat_and_channel_thread_is_a_conversation_of_its_own():
     async def on_new_message(message):
         received.append(message.sender_id)
 
-    chats = ["a:1personal", "19:group@thread.v2", "19:general@thread.tacv2;messageid=17", "19:general@thread.tacv2;messageid=18"]
+    chats = [
+        "a:1personal",
+        "19:group@thread.v2",
+        "19:general@thread.tacv2;messageid=17",
+        "19:general@thread.tacv2;messageid=18",
+    ]
 
     async def scenario():
         for i, conversation in enumerate(chats):

@@ -19,21 +19,31 @@ def package(tmp_path, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TEAMS_")}
     result = subprocess.run(
         [sys.executable, "scripts/teams_package.py", str(output)],
-        cwd=ROOT, env={**environ, **env}, capture_output=True, text=True,
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
     )
     return result, output
 
 
 def test_the_package_holds_a_manifest_for_the_bot_and_icons_of_the_sizes_teams_requires(tmp_path):
-    result, output = package(tmp_path, TEAMS_APP_ID=APP_ID, TEAMS_DEVELOPER_NAME="Example Council",
-                             TEAMS_WEBSITE_URL="https://www.example.gov.uk")
+    result, output = package(
+        tmp_path,
+        TEAMS_APP_ID=APP_ID,
+        TEAMS_DEVELOPER_NAME="Example Council",
+        TEAMS_WEBSITE_URL="https://www.example.gov.uk",
+    )
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(output) as zipped:
         assert sorted(zipped.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(zipped.read("manifest.json"))
         icons = {name: Image.open(zipped.open(name)) for name in ("color.png", "outline.png")}
 
-    assert manifest["$schema"] == "https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+    assert (
+        manifest["$schema"]
+        == "https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+    )
     assert manifest["manifestVersion"] == "1.17"
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     assert manifest["id"] == APP_ID
@@ -41,7 +51,9 @@ def test_the_package_holds_a_manifest_for_the_bot_and_icons_of_the_sizes_teams_r
     assert developer["name"] == "Example Council" and developer["websiteUrl"] == "https://www.example.gov.uk"
     assert all(developer[url].startswith("https://") for url in ("websiteUrl", "privacyUrl", "termsOfUseUrl"))
     assert 0 < len(manifest["name"]["short"]) <= 30 and 0 < len(manifest["name"]["full"]) <= 100
-    assert 0 < len(manifest["description"]["short"]) <= 80 and 0 < len(manifest["description"]["full"]) <= 4000
+    assert (
+        0 < len(manifest["description"]["short"]) <= 80 and 0 < len(manifest["description"]["full"]) <= 4000
+    )
     assert re.fullmatch(r"#[0-9A-Fa-f]{6}", manifest["accentColor"])
     assert isinstance(manifest["validDomains"], list)
 

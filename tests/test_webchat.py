@@ -27,7 +27,11 @@ def test_a_bad_origin_is_refused_with_a_clear_message(bad):
 
 def test_the_channel_takes_its_origins_and_rasa_settings_from_credentials():
     channel = WebChatInput.from_credentials(
-        {"session_persistence": True, "metadata_key": "metadata", "cors_allowed_origins": "http://localhost:8080"}
+        {
+            "session_persistence": True,
+            "metadata_key": "metadata",
+            "cors_allowed_origins": "http://localhost:8080",
+        }
     )
     assert channel.origins == ["http://localhost:8080"]
     assert channel.session_persistence and channel.metadata_key == "metadata"
@@ -45,7 +49,10 @@ def test_the_channel_takes_its_origins_and_rasa_settings_from_credentials():
         ({"session_id": SESSION}, "no text in `message`"),
         ({"message": 42, "session_id": SESSION}, "no text in `message`"),
         ({"message": "hi"}, "no valid `session_id`; send `session_request` first"),
-        ({"message": "hi", "session_id": "teams-conversation-id"}, "no valid `session_id`; send `session_request` first"),
+        (
+            {"message": "hi", "session_id": "teams-conversation-id"},
+            "no valid `session_id`; send `session_request` first",
+        ),
         ({"message": "hi", "session_id": SESSION, "metadata": "coventry"}, "`metadata` is not a JSON object"),
     ],
 )

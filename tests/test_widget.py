@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from bot.config import server_addresses
 from bot.corpus import SECTION_SEPARATOR, load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "http://localhost:8080/"
-RASA = "http://127.0.0.1:5005"
+ADDRESSES = server_addresses()
+PAGE = f"{ADDRESSES.web_url}/"
+RASA = ADDRESSES.rasa_url
+WIDGET_SERVER = f"http://localhost:{ADDRESSES.rasa_port}"  # the Rasa server as the demo page names it
+OTHER_ORIGIN = f"http://127.0.0.1:{ADDRESSES.web_port}"  # the demo page, at an origin not allowed
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -82,7 +86,7 @@ def watch_typing_indicator(page):
 
 
 def session_id(page):
-    saved = page.evaluate("() => localStorage.getItem('council-chat:http://localhost:5005')")
+    saved = page.evaluate(f"() => localStorage.getItem('council-chat:{WIDGET_SERVER}')")
     return json.loads(saved)["sessionId"]
 
 
@@ -90,7 +94,8 @@ def events(servers, sender_id, type_name="user"):
     """The conversation's events of a type as the Rasa server keeps them (its tracker.db)."""
     with sqlite3.connect(servers.logs / "tracker.db") as db:
         rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id", (sender_id, type_name)
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = ? ORDER BY id",
+            (sender_id, type_name),
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -100,11 +105,15 @@ def check_quote(figure):
     text = figure.locator("blockquote p").first.text_content()
     passage = PASSAGES[text]
     doc = passage.document
-    expect(figure.locator("figcaption")).to_have_text(f"{doc.council.name} · {doc.title} · {passage.section_path}")
+    expect(figure.locator("figcaption")).to_have_text(
+        f"{doc.council.name} · {doc.title} · {passage.section_path}"
+    )
     quote_size, quote_font = figure.locator("blockquote").evaluate(
-        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]")
+        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]"
+    )
     cite_size, cite_font = figure.locator("figcaption").evaluate(
-        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]")
+        "e => [parseFloat(getComputedStyle(e).fontSize), getComputedStyle(e).fontFamily]"
+    )
     assert cite_size < quote_size and cite_font != quote_font
     return passage
 
@@ -141,7 +150,9 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
 
     # The answer's buttons, by keyboard: back from the question box to "Full section".
     replies = page.get_by_role("group", name="Suggested replies")
-    expect(replies.get_by_role("button")).to_have_text(["Full section", "Other councils", "Helpful", "Not helpful"])
+    expect(replies.get_by_role("button")).to_have_text(
+        ["Full section", "Other councils", "Helpful", "Not helpful"]
+    )
     full_section = replies.get_by_role("button", name="Full section")
     for _ in range(6):
         page.keyboard.press("Shift+Tab")
@@ -155,7 +166,9 @@ def test_keyboard_question_gets_a_cited_quote_and_a_reload_keeps_the_conversatio
     passages = [PASSAGES[text] for text in section.locator("blockquote p").all_text_contents()]
     assert best in passages and {p.heading for p in passages} == {best.heading}
     heading = SECTION_SEPARATOR.join(best.heading)
-    expect(section.locator("figcaption")).to_have_text(f"{best.document.council.name} · {best.document.title} · {heading}")
+    expect(section.locator("figcaption")).to_have_text(
+        f"{best.document.council.name} · {best.document.title} · {heading}"
+    )
     # Each passage once in the section, and the best once in the answer before it: no plain copies.
     assert page.locator(".ccw-log").text_content().count(best.text) == 2
     page.screenshot(path=SCREENSHOTS / "desktop-full-section.png")
@@ -205,11 +218,11 @@ def test_phone_width_chat_fills_the_screen(browser):
 
 
 def test_preselected_council_goes_to_the_bot_as_message_metadata(page, servers):
-    # A members' page of its own at the allowed origin, with the README's embed snippet.
-    page.goto("http://localhost:8080/members/coventry.html")  # not found: any page of the origin will do
+    # A members' page of its own at the allowed origin, with the embed snippet of docs/channels.md.
+    page.goto(f"{ADDRESSES.web_url}/members/coventry.html")  # not found: any page of the origin will do
     page.set_content(
         "<!DOCTYPE html><title>Members</title><h1>Members</h1>"
-        '<script src="/widget.js" data-server="http://localhost:5005" data-council="coventry" defer></script>'
+        f'<script src="/widget.js" data-server="{WIDGET_SERVER}" data-council="coventry" defer></script>'
     )
     open_chat(page)
     ask(page, QUESTION)
@@ -222,10 +235,13 @@ def test_preselected_council_goes_to_the_bot_as_message_metadata(page, servers):
 
 
 def test_pages_of_other_origins_cannot_reach_the_assistant(page):
-    # The same demo page from an origin not in CORS_ORIGINS: the browser opens it, the server refuses the chat.
-    page.goto("http://127.0.0.1:8080/")
+    # The same demo page from an origin not in CORS_ORIGINS: the browser opens it, the server
+    # refuses the chat.
+    page.goto(f"{OTHER_ORIGIN}/")
     open_chat(page)
-    expect(page.locator(".ccw-status")).to_have_text("Cannot reach the assistant. Trying again…", timeout=20_000)
+    expect(page.locator(".ccw-status")).to_have_text(
+        "Cannot reach the assistant. Trying again…", timeout=20_000
+    )
 
 
 def socketio_connect(origin):
@@ -243,8 +259,8 @@ def socketio_connect(origin):
 
 
 def test_socketio_accepts_only_the_configured_origins(servers):
-    cors, reply = socketio_connect("http://localhost:8080")
-    assert cors == ["http://localhost:8080"] and reply.startswith("40{")
+    cors, reply = socketio_connect(ADDRESSES.web_url)
+    assert cors == [ADDRESSES.web_url] and reply.startswith("40{")
     cors, reply = socketio_connect("http://evil.example")
     assert cors == [] and reply.startswith("44{") and "may not use the chat" in reply
 
@@ -252,8 +268,9 @@ def test_socketio_accepts_only_the_configured_origins(servers):
 def test_malformed_socket_messages_are_ignored_and_the_chat_goes_on(page, servers):
     page.goto(PAGE)
     open_chat(page)
-    page.evaluate("""() => new Promise(resolve => {
-        const socket = io('http://localhost:5005');
+    page.evaluate(
+        """server => new Promise(resolve => {
+        const socket = io(server);
         socket.on('connect', () => {
             socket.emit('session_request', 'not an object');
             socket.emit('session_request', {session_id: 'someone-elses-conversation'});
@@ -264,7 +281,9 @@ def test_malformed_socket_messages_are_ignored_and_the_chat_goes_on(page, server
                                          metadata: 'not an object'});
             setTimeout(resolve, 1000);
         });
-    })""")
+    })""",
+        WIDGET_SERVER,
+    )
     ask(page, "hello")
     assert "social media" in page.locator(".ccw-bot").last.text_content()
     log = (servers.logs / "rasa.log").read_text()

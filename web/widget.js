@@ -1,7 +1,7 @@
 /*
  * Social media guidance chat: a chat bubble for the members' intranet.
  *
- * Embed it with one script tag (README, "Chat widget"):
+ * Embed it with one script tag (docs/channels.md, "Chat widget"):
  *
  *   <script src="https://<this server>/widget.js" data-server="https://<Rasa server>:5005"
  *           data-council="coventry" defer></script>
