@@ -56,7 +56,9 @@ def fingerprint(config: Settings) -> str:
     """A hash of everything the index is built from: corpus files, parser and model."""
     digest = hashlib.sha256()
     for path in sorted(config.corpus_dir.iterdir()):
-        if path.is_file() and (path.suffix == ".txt" or path.name in (METADATA_FILE, QUESTIONS_FILE, NOT_COVERED_FILE)):
+        if path.is_file() and (
+            path.suffix == ".txt" or path.name in (METADATA_FILE, QUESTIONS_FILE, NOT_COVERED_FILE)
+        ):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     for path in _CODE:

@@ -235,7 +235,9 @@ class Searcher:
         if not self.vocabulary.topics:
             return True
         asked = stems([self.spelling(w) for w in words(question)])
-        return bool(set(asked) & self.vocabulary.topics) or dense.nearest_question >= self.weights.close_question
+        return (
+            bool(set(asked) & self.vocabulary.topics) or dense.nearest_question >= self.weights.close_question
+        )
 
     def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
         """Whether the best hit answers the question well enough to be quoted: its relevance

@@ -56,5 +56,6 @@ def test_an_unanswerable_question_is_recorded_for_the_report(servers):
     post("gaps", "Where do councillors park at the Town Hall?")
     texts, payloads, _ = post("gaps", "Is there guidance on using drones to film ward walkabouts?")
     assert payloads[0]["type"] == "not_covered" and "Monitoring Officer" in texts[0]
-    report = FeedbackStore(servers.logs / "feedback.db").report()
+    # (other tests share the servers' feedback store, so every unanswered question is listed)
+    report = FeedbackStore(servers.logs / "feedback.db").report(top=10_000)
     assert "is there guidance on using drones to film ward walkabouts?" in report
