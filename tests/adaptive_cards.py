@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import chromium
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,15 +24,6 @@ SCRIPTS = [
 ]
 STYLESHEET = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.css"
 HOST_CONFIG = json.loads((ROOT / "teams" / "hostconfig.json").read_text())
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # Elements a TextBlock's Markdown could turn its text into; a verbatim quote makes none of them.
 MARKUP = (
     "a, strong, em, b, i, code, pre, ol, ul, li, h1, h2, h3, h4, h5, h6, blockquote, table, s, del, img, hr"
@@ -105,7 +97,7 @@ def card_renderer(width: int = 600) -> Iterator[CardRenderer]:
     if missing:
         raise FileNotFoundError(f"{', '.join(missing)} missing: run `make setup` (npm ci)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium.launch(playwright)
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.set_content(PAGE)

@@ -6,6 +6,7 @@ import sqlite3
 import urllib.request
 from pathlib import Path
 
+import chromium
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -18,15 +19,6 @@ PAGE = f"{ADDRESSES.web_url}/"
 RASA = ADDRESSES.rasa_url
 WIDGET_SERVER = f"http://localhost:{ADDRESSES.rasa_port}"  # the Rasa server as the demo page names it
 OTHER_ORIGIN = f"http://127.0.0.1:{ADDRESSES.web_port}"  # the demo page, at an origin not allowed
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -40,7 +32,7 @@ PASSAGES = {p.text: p for p in load_corpus(ROOT / "corpus").passages}
 @pytest.fixture(scope="module")
 def browser(servers):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium.launch(playwright)
         yield browser
         browser.close()
 
