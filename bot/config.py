@@ -36,8 +36,16 @@ class Settings:
     max_training_sessions: int
     max_attendees: int
     max_session_questions: int
-    # How many questions one attendee may ask in a session.
+    # How many messages (questions, button clicks) one attendee may send in a session.
     max_attendee_questions: int
+    # Where the page server reaches the Rasa server (its REST channel), for attendees' questions.
+    rasa_url: str
+    # The address attendees' phones open, as the join link and QR code give it
+    # (http://<server>:8080); empty: the address the presenter screen was opened at.
+    training_public_url: str
+    # The Rasa server as the presenter screen's browser reaches it over socket.io; empty: the
+    # presenter page's own host name with the Rasa server's port.
+    chat_server_url: str
 
     def model_path(self) -> str:
         """The sentence-transformers model to load: the bundled one, or a name or path."""
@@ -68,5 +76,8 @@ def settings() -> Settings:
         max_training_sessions=int(os.environ.get("TRAINING_MAX_SESSIONS", "20")),
         max_attendees=int(os.environ.get("TRAINING_MAX_ATTENDEES", "100")),
         max_session_questions=int(os.environ.get("TRAINING_MAX_QUESTIONS", "300")),
-        max_attendee_questions=int(os.environ.get("TRAINING_MAX_QUESTIONS_EACH", "20")),
+        max_attendee_questions=int(os.environ.get("TRAINING_MAX_QUESTIONS_EACH", "30")),
+        rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        training_public_url=os.environ.get("TRAINING_PUBLIC_URL", "").rstrip("/"),
+        chat_server_url=os.environ.get("CHAT_SERVER_URL", "").rstrip("/"),
     )
