@@ -110,6 +110,10 @@ def handled(handler):
 # ------------------------------------------------------------------ pages
 
 
+async def demo_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_DIR / "index.html")
+
+
 async def present_page(request: web.Request) -> web.Response:
     text = (WEB_DIR / "present.html").read_text(encoding="utf-8")
     text = text.replace("{{CHAT_SERVER}}", html.escape(chat_server(request), quote=True))
@@ -382,7 +386,7 @@ def app() -> web.Application:
             web.post("/api/join/{code}/ask", ask),
             web.post("/api/join/{code}/vote", vote),
             web.get(r"/handout/{code:[A-Za-z0-9]+}{format:(\.md)?}", handout_page),
-            web.get("/", lambda request: web.FileResponse(WEB_DIR / "index.html")),
+            web.get("/", demo_page),
             web.static("/", WEB_DIR),
         ]
     )
