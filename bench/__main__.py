@@ -4,7 +4,9 @@ HTTP against the servers as `make run` starts them. Writes bench/results.md.
 In order: times an index build from scratch (into a scratch directory); starts `make run` and
 times it to the first quoted answer; measures latency at 1 and at 10 members chatting at once,
 guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
-the peak resident memory of the Rasa server and the action server; stops the servers. The
+the peak resident memory of the Rasa server and the action server; measures a training session
+(bench/training.py: how many attendees it holds, and the p95 from an attendee's question to its
+answer on the presenter screen; written to bench/training-results.md); stops the servers. The
 simulated conversations are kept in a scratch database, apart from the real ones.
 
 The servers' ports must be free: stop `make run` first.
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import training
 from bench.load import PORTS, ROOT, WEBHOOK, in_use, reply_type, run, scratch_endpoints, send, summarise
 
 FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
@@ -225,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--load-members", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument("--training-out", type=Path, default=ROOT / "bench" / "training-results.md")
     args = parser.parse_args(argv)
 
     busy = [port for port in PORTS if in_use(port)]
@@ -266,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             step(f"load: {args.load_members} members for {args.load_seconds:g} s")
             facts["load"] = measure(args.load_members, "bench-load", seconds=args.load_seconds)
             facts["memory"] = peak_memory(run_dir)
+            step("a training session: how many attendees it holds, and p95 to the presenter screen")
+            training.measure("http://localhost:8080", args.training_out)
         finally:
             step("stopping the servers")
             os.killpg(servers.pid, signal.SIGTERM)

@@ -168,19 +168,24 @@ def report(burst: dict, room: dict, limit: int) -> str:
     )
 
 
+def measure(url: str, out: Path) -> str:
+    """Both rounds against the page server at `url`; the report, also written to `out`."""
+    questions = passage_questions()
+    random.Random(12).shuffle(questions)
+    limit = settings().max_attendees
+    burst = asyncio.run(session_round(url, None, 2, (0.0, 1.0), questions[: 2 * limit + 10]))
+    room = asyncio.run(session_round(url, 25, 3, (2.0, 8.0), questions[2 * limit + 10 :]))
+    text = report(burst, room, limit)
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.training", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://localhost:8080", help="the page server")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "training-results.md")
     args = parser.parse_args(argv)
-    questions = passage_questions()
-    random.Random(12).shuffle(questions)
-    limit = settings().max_attendees
-    burst = asyncio.run(session_round(args.url, None, 2, (0.0, 1.0), questions[: 2 * limit + 10]))
-    room = asyncio.run(session_round(args.url, 25, 3, (2.0, 8.0), questions[2 * limit + 10 :]))
-    text = report(burst, room, limit)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    print(measure(args.url, args.out))
     return 0
 
 

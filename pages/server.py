@@ -81,7 +81,7 @@ def chat_server(request: web.Request) -> str:
     if configured:
         return configured
     port = urlsplit(settings().rasa_url).port or 5005
-    host = request.url.host or "localhost"
+    host = urlsplit(f"//{request.host}").hostname or "localhost"
     return f"{request.scheme}://{host}:{port}"
 
 
@@ -132,7 +132,8 @@ async def join_page(request: web.Request) -> web.StreamResponse:
     except SessionProblem as error:
         title = "This session has ended" if error.status == 410 else "No such session"
         return message_page(title, error.message, error.status)
-    return web.FileResponse(WEB_DIR / "join.html", headers=SECURITY_HEADERS)
+    # Never from a cache: whether a code still leads to a session is for the server to say.
+    return web.FileResponse(WEB_DIR / "join.html", headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 # ------------------------------------------------------------------ presenter API
@@ -243,6 +244,14 @@ async def join(request: web.Request) -> web.Response:
 
 
 @handled
+async def session_status(request: web.Request) -> web.Response:
+    """Whether the code leads to a running session (200), or why not (404, 410), and whether a
+    phone's token still counts in it."""
+    session = session_of(request)
+    return web.json_response({"code": session.code, "joined": request.query.get("attendee") in session.attendees})
+
+
+@handled
 async def ask(request: web.Request) -> web.Response:
     data = await read_json(request)
     session = session_of(request)
@@ -334,8 +343,6 @@ async def presenter_events(request: web.Request) -> web.StreamResponse:
 async def attendee_events(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     session.attendee(request.query.get("attendee"))
-    if request.method == "HEAD":  # a phone checking whether its token still counts
-        return web.Response()
     current = session.round
     first = []
     if current and current.revealed:
@@ -381,6 +388,7 @@ def app() -> web.Application:
             web.post("/api/sessions/{code}/quiz/next", quiz_next),
             web.post("/api/sessions/{code}/quiz/reveal", quiz_reveal),
             web.post("/api/sessions/{code}/end", end_session),
+            web.get("/api/join/{code}", session_status),
             web.post("/api/join/{code}", join),
             web.get("/api/join/{code}/events", attendee_events),
             web.post("/api/join/{code}/ask", ask),

@@ -69,14 +69,17 @@
     };
     events.onerror = async () => {
       if (ended) return;
-      // A stream refused for this phone's token (the server restarted): join again.
-      const check = await fetch(api(`/events?attendee=${encodeURIComponent(attendee)}`), { method: "HEAD" }).catch(() => null);
-      if (check && check.status === 403) {
+      // The stream broke: the session ended or is gone, or the server restarted and no longer
+      // knows this phone (then it joins again); otherwise EventSource reconnects by itself.
+      const response = await fetch(api(`?attendee=${encodeURIComponent(attendee)}`)).catch(() => null);
+      if (!response) return;
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        stop(data.error || "This training session is not running any more.");
+      } else if (!data.joined) {
         localStorage.removeItem(tokenKey);
         events.close();
         joinSession().catch((error) => notice(error.message));
-      } else if (check && (check.status === 404 || check.status === 410)) {
-        stop("This training session is not running any more.");
       }
     };
   }

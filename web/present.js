@@ -333,7 +333,7 @@
   // is asked again first, without showing its answer.
   function followUp(payload, title) {
     const item = currentItem();
-    if (!item || item.kind !== "answer") return;
+    if (!item || item.kind !== "answer" || !answerParts(item.replies).follow) return;
     const next = { kind: "answer", question: `${title}: ${item.question}`, from: title, replies: [], asked: false };
     if (lastAsked !== item.question) {
       skipUntilAnswer = { payload, item: next };
