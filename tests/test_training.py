@@ -86,7 +86,7 @@ def test_a_training_session_from_join_to_handout(browser):
     assert presenter.locator("#join-url").text_content().endswith(f"/join/{code}")
 
     phones = [open_page(browser, f"{PAGES}/join/{code}", PHONE, is_mobile=True, has_touch=True) for _ in range(2)]
-    expect(presenter.locator("#attendees")).to_have_text(" · 2 joined", timeout=REPLY_TIMEOUT)
+    expect(presenter.locator("#attendees")).to_have_text("2 people have joined", timeout=REPLY_TIMEOUT)
     for phone in phones:
         expect(phone.locator("#code")).to_have_text(code)
 

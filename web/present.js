@@ -119,7 +119,7 @@
   }
 
   function setAttendees(count) {
-    $("attendees").textContent = count ? ` · ${count} joined` : "";
+    $("attendees").textContent = count ? `${count} ${count === 1 ? "person has" : "people have"} joined` : "";
   }
 
   // ---- Questions from the room ------------------------------------------------------------
@@ -226,15 +226,16 @@
       el("h2", { class: "question" }, item.question),
     ];
     if (!item.replies.length) children.push(el("p", { class: "waiting", role: "status" }, "Looking in the guidance\u2026"));
-    children.push(el("div", { class: "answer" }, ...parts));
+    children.push(el("div", { class: parts.length === 1 ? "answer single" : "answer" }, ...parts));
     if (follow) {
       const full = el("button", { type: "button", class: "action", "aria-keyshortcuts": "F" }, "Full section (F)");
       const others = el("button", { type: "button", class: "action", "aria-keyshortcuts": "O" }, "Other councils (O)");
       full.addEventListener("click", () => followUp("/full_section", "Full section"));
       others.addEventListener("click", () => followUp("/other_councils", "Other councils"));
-      children.push(el("div", { class: "follow" }, full, others));
+      children.push(el("div", { class: "follow" }, full, others, el("span", { class: "position" }, `${current + 1} of ${items.length}`)));
+    } else {
+      children.push(el("p", { class: "position" }, `${current + 1} of ${items.length}`));
     }
-    children.push(el("p", { class: "position" }, `${current + 1} of ${items.length}`));
     stage.replaceChildren(...children);
   }
 
