@@ -122,3 +122,14 @@ def test_questions_pass_the_same_checks_as_every_channel_and_only_answers_are_qu
     assert queued(session) == [question]
     assert call(f"/api/join/{code}/ask", b"not json")[0] == 400
     assert call(f"/api/join/{code}/ask", {"attendee": attendee, "message": 5})[0] == 400
+
+
+def test_the_join_link_as_a_qr_code_is_made_on_the_server(session):
+    status, body = call(f"/api/sessions/{session['code']}/qr.svg")
+    try:
+        import segno  # noqa: F401
+    except ImportError:
+        assert status == 404 and "segno" in body
+    else:
+        assert status == 200 and body.lstrip().startswith("<?xml") and "<svg" in body
+    assert call("/api/sessions/ZZZZZZ/qr.svg")[0] == 404
