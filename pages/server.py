@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import io
 import json
 import logging
 import re
 import time
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot import index
 from bot import quiz as quizzes
+from bot.answer import DEFAULT_CONTACTS
 from bot.config import PROJECT_ROOT, settings
 from pages import handout
 from pages.sessions import Session, SessionProblem, Sessions
@@ -174,7 +175,7 @@ async def trainer_asked(request: web.Request) -> web.Response:
     payload = (
         {"type": "answer", "question": text, "quotes": [quizzes.quoted(p) for p in passages]}
         if passages
-        else {"type": "not_covered", "question": text, "contacts": "your council's Monitoring Officer"}
+        else {"type": "not_covered", "question": text, "contacts": DEFAULT_CONTACTS}
     )
     session.add_question(text, "trainer", [{"custom": payload}], time.time())
     return web.json_response({"recorded": True})
@@ -213,8 +214,9 @@ async def qr_code(request: web.Request) -> web.Response:
         import segno
     except ImportError:
         raise web.HTTPNotFound(text="QR codes need the Python package segno") from None
-    buffer = __import__("io").BytesIO()
-    segno.make(f"{public_url(request)}/join/{session.code}", error="m").save(buffer, kind="svg", scale=8, border=2, dark="#0b0c0c", light="#ffffff")
+    buffer = io.BytesIO()
+    code = segno.make(f"{public_url(request)}/join/{session.code}", error="m")
+    code.save(buffer, kind="svg", scale=8, border=2, dark="#0b0c0c", light="#ffffff")
     return web.Response(body=buffer.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
