@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import search
+from bot import quiz, search
 from bot.answer import DEFAULT_CONTACTS, Reply, answer, compare, full_section, source
 from bot.config import settings
 from bot.corpus import Passage
@@ -185,3 +185,55 @@ class ActionFeedback(Action):
             )
         )
         return []
+
+
+@lru_cache(maxsize=1)
+def quiz_content() -> quiz.Quiz:
+    """The quiz scenarios, checked against the passages of the index."""
+    return quiz.load_for(searcher().index.passages, settings().corpus_dir)
+
+
+quiz_content()
+
+
+def send_messages(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
+    for message in messages:
+        if "custom" in message:
+            dispatcher.utter_message(json_message=message["custom"])
+        else:
+            dispatcher.utter_message(text=message["text"], buttons=message.get("buttons"))
+
+
+class ActionQuizStart(Action):
+    def name(self) -> str:
+        return "action_quiz_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        council, events = member_council(tracker)
+        state = quiz.start(quiz_content(), council, settings().quiz_length)
+        dispatcher.utter_message(
+            text=f"Here is a short quiz of {len(state['ids'])} questions. After each answer I quote "
+            "the guidance that settles it. Say “stop quiz” to leave at any time."
+        )
+        send_messages(dispatcher, quiz.question(quiz_content(), state))
+        return events + [SlotSet("quiz", state)]
+
+
+class ActionQuizAnswer(Action):
+    def name(self) -> str:
+        return "action_quiz_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        text = tracker.latest_message.get("text") or ""
+        state, messages = quiz.answer(quiz_content(), tracker.get_slot("quiz"), text)
+        send_messages(dispatcher, messages)
+        return [SlotSet("quiz", state)]
+
+
+class ActionQuizStop(Action):
+    def name(self) -> str:
+        return "action_quiz_stop"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        send_messages(dispatcher, quiz.stop(quiz_content(), tracker.get_slot("quiz")))
+        return [SlotSet("quiz", None)]

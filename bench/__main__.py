@@ -4,7 +4,9 @@ HTTP against the servers as `make run` starts them. Writes bench/results.md.
 In order: times an index build from scratch (into a scratch directory); starts `make run` and
 times it to the first quoted answer; measures latency at 1 and at 10 members chatting at once,
 guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
-the peak resident memory of the Rasa server and the action server; stops the servers. The
+the peak resident memory of the Rasa server and the action server; measures a training session
+(bench/training.py: how many attendees it holds, and the p95 from an attendee's question to its
+answer on the presenter screen); stops the servers. The
 simulated conversations are kept in a scratch database, apart from the real ones.
 
 The servers' ports must be free: stop `make run` first.
@@ -29,7 +31,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import training
 from bench.load import PORTS, ROOT, WEBHOOK, in_use, reply_type, run, scratch_endpoints, send, summarise
+from bot.config import server_addresses
 
 FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
 # The targets bench/results.md is checked against.
@@ -227,6 +231,7 @@ def report(facts: dict) -> str:
         *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),
         f"| peak resident memory, both servers | {total_memory / 1e6:,.0f} MB |",
         "",
+        *training.section(facts["training"]),
     ]
     return "\n".join(lines)
 
@@ -283,12 +288,14 @@ def main(argv: list[str] | None = None) -> int:
             step(f"load: {args.load_members} members for {args.load_seconds:g} s")
             facts["load"] = measure(args.load_members, "bench-load", seconds=args.load_seconds)
             facts["memory"] = peak_memory(run_dir)
+            step("a training session: how many attendees it holds, and p95 to the presenter screen")
+            facts["training"] = training.measure(server_addresses().web_url)
         finally:
             step("stopping the servers")
             os.killpg(servers.pid, signal.SIGTERM)
             servers.wait(timeout=120)
             log.close()
-            if "memory" not in facts:
+            if "training" not in facts:
                 print((scratch / "make-run.log").read_text()[-3000:], file=sys.stderr)
 
     text = report(facts)

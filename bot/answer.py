@@ -26,9 +26,8 @@ def quote(passage: Passage) -> str:
     return f"“{passage.text}”\n— {cite(passage)}"
 
 
-def quote_payload(hit: Hit) -> dict:
+def passage_payload(p: Passage) -> dict:
     """The structured form of a quoted passage, for channels that render their own layout."""
-    p = hit.passage
     return {
         "type": "quote",
         "passage_id": p.id,
@@ -39,8 +38,12 @@ def quote_payload(hit: Hit) -> dict:
         "status": p.document.status,
         "section": p.section_path,
         "citation": cite(p),
-        "score": round(hit.score, 3),
     }
+
+
+def quote_payload(hit: Hit) -> dict:
+    """A passage found by the search, quoted, with its score."""
+    return {**passage_payload(hit.passage), "score": round(hit.score, 3)}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """`bot` command line: build the index, ask a question, list the passages.
 
-bot build                 build the index if the corpus or model changed (--force: always)
+bot build                 build the index if the corpus or model changed (--force: always),
+                          then check the quiz (corpus/quiz.yml) against it
 bot ask "question" [--council KEY] [-k N] [--json]
 bot eval [--misses]       retrieval quality per method, on the development and held-out sets
 bot report [--top N]      unanswered questions and answers rated not helpful
@@ -22,15 +23,19 @@ apply_environment_defaults()
 
 
 def _build(args) -> int:
-    from bot import index
+    from bot import index, quiz
+    from bot.config import settings
 
     reason = "asked to" if args.force else index.problem()
     if reason is None:
         print("index is up to date")
-        return 0
-    print(f"building the index ({reason}) ...")
-    manifest = index.build()
-    print(f"index built: {manifest['passages']} passages in {manifest['build_seconds']}s")
+    else:
+        print(f"building the index ({reason}) ...")
+        manifest = index.build()
+        print(f"index built: {manifest['passages']} passages in {manifest['build_seconds']}s")
+    # The quiz names passages by id: check it against the index just built.
+    checked = quiz.load_for(index.load_passages(), settings().corpus_dir)
+    print(f"quiz checked: {len(checked.scenarios)} scenarios")
     return 0
 
 

@@ -34,6 +34,20 @@ class Settings:
     feedback_db: Path
     # The longest message the channels pass to the bot (channels/checks.py).
     max_message_chars: int
+    # Scenarios in one quiz (bot/quiz.py; the scenarios are in corpus/quiz.yml).
+    quiz_length: int
+    # Training sessions (pages/): how many may run at once, and what one session holds at most.
+    max_training_sessions: int
+    max_attendees: int
+    max_session_questions: int
+    # How many messages (questions, button clicks) one attendee may send in a session.
+    max_attendee_questions: int
+    # The address attendees' phones open, as the join link and QR code give it
+    # (http://<server>:8080); empty: the address the presenter screen was opened at.
+    training_public_url: str
+    # The Rasa server as the presenter screen's browser reaches it over socket.io; empty: the
+    # presenter page's own host name with the Rasa server's port.
+    chat_server_url: str
 
     def model_path(self) -> str:
         """The sentence-transformers model to load: the bundled one, or a name or path."""
@@ -60,6 +74,13 @@ def settings() -> Settings:
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
         max_message_chars=int(os.environ.get("BOT_MAX_MESSAGE_CHARS", "2000")),
+        quiz_length=int(os.environ.get("BOT_QUIZ_LENGTH", "5")),
+        max_training_sessions=int(os.environ.get("TRAINING_MAX_SESSIONS", "20")),
+        max_attendees=int(os.environ.get("TRAINING_MAX_ATTENDEES", "100")),
+        max_session_questions=int(os.environ.get("TRAINING_MAX_QUESTIONS", "300")),
+        max_attendee_questions=int(os.environ.get("TRAINING_MAX_QUESTIONS_EACH", "30")),
+        training_public_url=os.environ.get("TRAINING_PUBLIC_URL", "").rstrip("/"),
+        chat_server_url=os.environ.get("CHAT_SERVER_URL", "").rstrip("/"),
     )
 
 

@@ -360,3 +360,10 @@ def load(config: Settings | None = None, encoder: Encoder | None = None) -> Inde
     if vectors.ntotal != len(index.owners):
         raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors do not match the passages")
     return index
+
+
+def load_passages(config: Settings | None = None) -> list[Passage]:
+    """The passages of the index on disk, without its vectors or model: for processes that quote
+    passages but never search (the page server's training sessions)."""
+    config = config or settings()
+    return _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))

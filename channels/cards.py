@@ -107,7 +107,38 @@ def add_comparison(blocks: Blocks, payload: dict) -> None:
             blocks.add(subtle(NOT_ADDRESSED))
 
 
-LAYOUTS = {"answer": add_answer, "section": add_section, "comparison": add_comparison}
+def add_quiz_question(blocks: Blocks, payload: dict) -> None:
+    """The scenario and its options, lettered; the buttons under the card carry the letters."""
+    blocks.add(heading(f"Question {payload['number']} of {payload['of']}", first=not blocks.body))
+    blocks.add(text_block(payload["question"]))
+    for option in payload["options"]:
+        blocks.add(text_block(f"{option['letter']}. {option['text']}", spacing="Small"))
+
+
+def short_titles(payloads: list[dict]) -> dict[str, str]:
+    """Buttons whose text the card's body shows in full (quiz options), titled by their letter."""
+    return {
+        option["payload"]: option["letter"]
+        for payload in payloads
+        if payload.get("type") == "quiz_question"
+        for option in payload["options"]
+    }
+
+
+def add_quiz_feedback(blocks: Blocks, payload: dict) -> None:
+    """The passages that settle the question, each with its citation."""
+    for quote in payload["quotes"]:
+        blocks.quote(quote["text"])
+        blocks.citation(quote["citation"])
+
+
+LAYOUTS = {
+    "answer": add_answer,
+    "section": add_section,
+    "comparison": add_comparison,
+    "quiz_question": add_quiz_question,
+    "quiz_feedback": add_quiz_feedback,
+}
 
 
 def layout(custom: object):
@@ -131,17 +162,22 @@ def is_copy(text: str, payloads: list[dict]) -> bool:
         councils = [row["council"] for row in payload.get("councils") or []]
         if payload.get("type") == "comparison" and any(text.startswith(f"{c}:") for c in councils):
             return True
+        if payload.get("type") == "quiz_question" and text.startswith(
+            f"Question {payload['number']} of {payload['of']}:"
+        ):
+            return True
     return False
 
 
-def button_action(button: dict) -> dict:
+def button_action(button: dict, short_titles: dict[str, str] | None = None) -> dict:
     """A Rasa button as a card action. Clicking it sends the payload to the bot as the user's
-    message (messageBack), while the chat shows the button's title."""
+    message (messageBack), while the chat shows the button's title. A button whose text the card
+    already shows (`short_titles`, by payload) is titled briefly: Teams cuts long titles short."""
     title = button.get("title") or button["payload"]
     payload = button.get("payload") or title
     return {
         "type": "Action.Submit",
-        "title": title,
+        "title": (short_titles or {}).get(payload, title),
         "data": {
             "payload": payload,
             "msteams": {"type": "messageBack", "text": payload, "displayText": title},
@@ -178,6 +214,7 @@ def turn_card(messages: list[dict]) -> dict | None:
     """The one message activity that shows a turn's messages, or None for an empty turn."""
     payloads = [m["custom"] for m in messages if layout(m.get("custom"))]
     blocks, actions, texts = Blocks(), [], []
+    titles = short_titles(payloads)
     for message in messages:
         text = message.get("text")
         if text:
@@ -190,7 +227,7 @@ def turn_card(messages: list[dict]) -> dict | None:
         if add:
             add(blocks, message["custom"])
         buttons = message.get("buttons") or message.get("quick_replies") or []
-        actions += [button_action(b) for b in buttons]
+        actions += [button_action(b, titles) for b in buttons]
     if not blocks.body and not actions:
         return None
     return adaptive_card(blocks.body, actions, "\n\n".join(texts), summary(texts))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start the action server, the Rasa server and the demo page's web server; Ctrl-C (or SIGTERM)
-# stops them all.
+# Start the action server, the Rasa server and the page server (the demo page, the presenter
+# screen of training sessions and the attendees' pages); Ctrl-C (or SIGTERM) stops them all.
 # `make run` calls this after building the index and training the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,8 +99,8 @@ echo "==> starting the Rasa server on port $RASA_PORT (log: $LOG_DIR/rasa.log)"
     >"$LOG_DIR/rasa.log" 2>&1 &
 rasa_pid=$!
 echo "$rasa_pid" >"$RUN_DIR/rasa.pid"
-echo "==> starting the demo page's web server on $WEB_HOST:$WEB_PORT (log: $LOG_DIR/web.log)"
-.venv/bin/python -m http.server "$WEB_PORT" --bind "$WEB_HOST" --directory web >"$LOG_DIR/web.log" 2>&1 &
+echo "==> starting the page server on $WEB_HOST:$WEB_PORT (log: $LOG_DIR/web.log)"
+.venv/bin/python -m pages --host "$WEB_HOST" --port "$WEB_PORT" >"$LOG_DIR/web.log" 2>&1 &
 web_pid=$!
 
 wait_for() {  # name url pid log
@@ -118,7 +118,7 @@ wait_for() {  # name url pid log
 }
 wait_for "action server" "http://127.0.0.1:$ACTION_PORT/health" "$action_pid" "$LOG_DIR/actions.log"
 wait_for "Rasa server" "http://127.0.0.1:$RASA_PORT/" "$rasa_pid" "$LOG_DIR/rasa.log"
-wait_for "web server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "$web_pid" "$LOG_DIR/web.log"
+wait_for "page server" "http://${WEB_HOST/#0.0.0.0/127.0.0.1}:$WEB_PORT/" "$web_pid" "$LOG_DIR/web.log"
 
 if [ -n "$TEAMS_APP_ID" ]; then
     teams="Microsoft Teams posts to https://<this server>/webhooks/teams/webhook (app $TEAMS_APP_ID)"
@@ -131,13 +131,14 @@ cat <<INFO
       curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender":"me","message":"Can I comment on a planning application on Facebook?"}'
     Chat in the demo page: http://localhost:$WEB_PORT/
+    Run a training session: http://localhost:$WEB_PORT/present (attendees' phones need WEB_HOST=0.0.0.0)
     Rasa's HTTP API (/conversations/...) needs ?token= with $api_token_from
     Chat widgets connect over socket.io to http://localhost:$RASA_PORT from $CORS_ORIGINS
     $teams
     Press Ctrl-C to stop the servers.
 INFO
 # Keep going: a crashed action server is started again (members get an apology meanwhile, and
-# answers resume without restarting Rasa); if the Rasa server or the web server stops,
+# answers resume without restarting Rasa); if the Rasa server or the page server stops,
 # everything stops.
 while true; do
     wait -n || true
@@ -146,7 +147,7 @@ while true; do
         exit 1
     fi
     if ! kill -0 "$web_pid" 2>/dev/null; then
-        echo "error: the web server stopped unexpectedly; see $LOG_DIR/web.log" >&2
+        echo "error: the page server stopped unexpectedly; see $LOG_DIR/web.log" >&2
         exit 1
     fi
     if ! kill -0 "$action_pid" 2>/dev/null; then

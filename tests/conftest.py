@@ -6,7 +6,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import chromium
 import pytest
+from playwright.sync_api import sync_playwright
 
 from bench.load import in_use, scratch_endpoints
 from bot import index, search
@@ -145,6 +147,16 @@ def servers(fake_botframework, tmp_path_factory):
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(servers):
+    """Debian's Chromium (tests/chromium.py), driven by Playwright, for a module's pages on the
+    running servers."""
+    with sync_playwright() as playwright:
+        browser = chromium.launch(playwright)
+        yield browser
+        browser.close()
 
 
 def pytest_collection_modifyitems(items):

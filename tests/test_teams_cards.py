@@ -85,9 +85,10 @@ TURNS = {
 def rendered():
     """Each turn's card and its rendering."""
     with card_renderer() as renderer:
+        turns = {**TURNS, "quiz": quiz_turn()[1]}
         yield {
             name: (turn_card(turn), renderer.render(turn_card(turn)["attachments"][0]["content"]))
-            for name, turn in TURNS.items()
+            for name, turn in turns.items()
         }
 
 
@@ -129,3 +130,41 @@ def test_plain_texts_keep_their_lines(rendered):
 
 def test_buttons_render_as_buttons(rendered):
     assert rendered["answer"][1]["buttons"] == ["Full section", "Helpful"]
+
+
+def quiz_turn():
+    """An answered quiz question and the next one, as bot/quiz.py sends them."""
+    from pathlib import Path
+
+    from bot import quiz
+    from bot.corpus import load_corpus
+
+    root = Path(__file__).resolve().parent.parent
+    content = quiz.load_for(load_corpus(root / "corpus").passages, root / "corpus")
+    state = {"ids": [content.scenarios[0].id, content.scenarios[1].id], "at": 0, "right": 0, "missed": []}
+    state, messages = quiz.answer(content, state, quiz.answer_payload(content.scenarios[0], 0))
+    return content, messages
+
+
+def test_a_quiz_turn_is_one_card_with_the_verdict_the_quote_and_the_options_as_buttons(rendered):
+    content, messages = quiz_turn()
+    first, second = content.scenarios[:2]
+    activity, rendering = rendered["quiz"]
+    card = card_of(activity)
+    assert rendering["problems"] == [] and rendering["markup"] == 0
+    assert rendering["buttons"] == ["A", "B", "C"]
+    assert [a["data"]["payload"] for a in card["actions"]] == [
+        messages[-2]["buttons"][i]["payload"] for i in range(3)
+    ]
+    assert [a["data"]["msteams"]["displayText"] for a in card["actions"]] == [
+        f"{letter}. {option}" for letter, option in zip("ABC", second.options)
+    ]
+    blocks = rendering["blocks"]
+    assert blocks["quote-1"]["paragraphs"] == f"“{first.passages[0].text}”".split("\n")
+    assert blocks["citation-1"]["paragraphs"][0].startswith(f"— {first.passages[0].document.council.name}")
+    text = rendering["text"]
+    assert ("Right." if first.right == 0 else "Not quite: the answer is") in text
+    assert "Question 2 of 2" in text and second.question in text
+    for letter, option in zip("ABC", second.options):
+        assert f"{letter}. {option}" in text
+    assert text.count(first.passages[0].text) == 1, "the quote is shown once"

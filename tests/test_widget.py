@@ -6,9 +6,8 @@ import sqlite3
 import urllib.request
 from pathlib import Path
 
-import chromium
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bot.config import server_addresses
 from bot.corpus import SECTION_SEPARATOR, load_corpus
@@ -29,17 +28,9 @@ INJECTION = "Can I post this? <img src=x onerror=alert(1)>"
 PASSAGES = {p.text: p for p in load_corpus(ROOT / "corpus").passages}
 
 
-@pytest.fixture(scope="module")
-def browser(servers):
-    with sync_playwright() as playwright:
-        browser = chromium.launch(playwright)
-        yield browser
-        browser.close()
-
-
-def new_page(browser, viewport=DESKTOP):
+def new_page(browser, viewport=DESKTOP, **context):
     """A page in a fresh browser profile (empty localStorage) that records dialogs and errors."""
-    page = browser.new_context(viewport=viewport).new_page()
+    page = browser.new_context(viewport=viewport, **context).new_page()
     page.dialogs, page.errors = [], []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -281,3 +272,36 @@ def test_malformed_socket_messages_are_ignored_and_the_chat_goes_on(page, server
     log = (servers.logs / "rasa.log").read_text()
     assert log.count("web chat: message ignored") == 4
     assert "web chat: session id 'someone-elses-conversation' refused" in log
+
+
+def test_a_quiz_in_the_widget_from_the_help_button_with_the_settling_passage_quoted(page, servers):
+    from bot import quiz
+
+    content = quiz.load_for(load_corpus(ROOT / "corpus").passages, ROOT / "corpus")
+    page.goto(PAGE)
+    open_chat(page)
+    ask(page, "what can I ask?")
+    page.get_by_role("button", name="Quiz me").click()
+    options = page.locator(".ccw-reply")
+    expect(options).to_have_count(3, timeout=REPLY_TIMEOUT)
+    question = page.locator(".ccw-bot", has_text="Question 1 of 5:").text_content()
+    scenario = next(s for s in content.scenarios if s.question in question)
+    expect(options).to_have_text([f"{letter}. {option}" for letter, option in zip("ABC", scenario.options)])
+    options.nth(scenario.right).click()
+    expect(page.locator(".ccw-user").last).to_have_text(
+        f"You said: {'ABC'[scenario.right]}. {scenario.answer}"
+    )
+    expect(page.locator(".ccw-bot", has_text="Right. The guidance says:")).to_be_visible(
+        timeout=REPLY_TIMEOUT
+    )
+    figure = page.locator(".ccw-answer .ccw-quote").last
+    assert check_quote(figure) == scenario.passages[-1]
+    assert page.locator(".ccw-bot", has_text=f"“{scenario.passages[0].text}”\n—").count() == 0, (
+        "the quote is shown once"
+    )
+    expect(page.locator(".ccw-bot", has_text="Question 2 of 5:")).to_be_visible()
+    page.get_by_role("textbox", name="Your question").fill("stop quiz")
+    page.keyboard.press("Enter")
+    expect(
+        page.locator(".ccw-bot", has_text="Quiz stopped. You answered 1 of 5 questions and got 1 right.")
+    ).to_be_visible(timeout=REPLY_TIMEOUT)

@@ -247,11 +247,15 @@
   const quote = (q, intro) => ({ intro, text: str(q.text), council: str(q.council), document: str(q.document),
     section: str(q.section), citation: str(q.citation) });
 
-  // The quotes of a structured reply: an answer (the best passage, then other councils'), or a
-  // comparison of councils (those whose guidance addresses the question).
+  // The quotes of a structured reply: an answer (the best passage, then other councils'), the
+  // passages that settle a quiz question, or a comparison of councils (those whose guidance
+  // addresses the question).
   function quotesOf(custom) {
     if (custom.type === "answer" && Array.isArray(custom.quotes)) {
       return custom.quotes.filter(Boolean).map((q, i) => quote(q, i ? `${str(q.council)} also says:` : ""));
+    }
+    if (custom.type === "quiz_feedback" && Array.isArray(custom.quotes)) {
+      return custom.quotes.filter(Boolean).map((q) => quote(q, ""));
     }
     if (custom.type === "comparison" && Array.isArray(custom.councils)) {
       return custom.councils.filter((row) => row && row.addressed).map((row) => quote(row, `${str(row.council)}:`));

@@ -1,0 +1,3 @@
+from pages.server import main
+
+main()
