@@ -5,6 +5,7 @@ the presenter shows it, follows up by keyboard and asks its own question; a quiz
 room shows the tally and then the quoted passage; the handout lists the questions with their
 citations. Screenshots go to var/screenshots/."""
 
+import json
 import re
 from pathlib import Path
 
@@ -195,3 +196,43 @@ def test_a_training_session_from_join_to_handout(browser):
     )
     for page in [presenter, *phones]:
         assert page.errors == [], "the page had script errors"
+
+
+def test_the_trainers_own_quiz_on_the_presenter_screen_from_the_help_reply(browser):
+    presenter = open_page(browser, f"{PAGES}/present", PROJECTOR)
+    expect(presenter.locator("#code")).to_have_text(re.compile(r"^[A-Z0-9]{6}$"), timeout=REPLY_TIMEOUT)
+    stage = presenter.locator("#stage")
+    presenter.fill("#question", "what can I ask?")
+    presenter.press("#question", "Enter")
+    stage.get_by_role("button", name="Quiz me").click(timeout=REPLY_TIMEOUT)
+
+    expect(stage.locator(".heading")).to_have_text("Question 1 of 5", timeout=REPLY_TIMEOUT)
+    scenario = next(
+        s for s in CONTENT.scenarios if s.question == stage.locator(".text").nth(1).text_content()
+    )
+    options = stage.locator(".options button")
+    expect(options).to_have_text([f"{letter}. {option}" for letter, option in zip("ABC", scenario.options)])
+    options.nth(scenario.right).click()
+    expect(stage.locator(".question")).to_have_text(f"{'ABC'[scenario.right]}. {scenario.answer}")
+    expect(stage.locator(".text").first).to_have_text("Right. The guidance says:", timeout=REPLY_TIMEOUT)
+    expect(stage.locator(".passage p")).to_have_text([f"“{p.text}”" for p in scenario.passages])
+    expect(stage.locator(".citation")).to_have_text([f"— {cite(p)}" for p in scenario.passages])
+    start = scenario.passages[0].text.split("\n")[0][:40]
+    assert stage.locator(".text").filter(has_text=start).count() == 0, "the quote is shown once"
+    assert font_px(presenter, "#stage .passage") >= 28 and font_px(presenter, "#stage .citation") >= 20
+    expect(stage.locator(".heading")).to_have_text("Question 2 of 5")
+
+    presenter.fill("#question", "stop quiz")
+    presenter.press("#question", "Enter")
+    expect(stage.locator(".text").first).to_have_text(
+        "Quiz stopped. You answered 1 of 5 questions and got 1 right.", timeout=REPLY_TIMEOUT
+    )
+    expect(stage.get_by_role("button", name="Another quiz")).to_be_visible()
+
+    # The trainer's quiz is not among the session's questions for the handout.
+    session = json.loads(presenter.evaluate("sessionStorage.getItem('training-session')"))
+    state = presenter.request.get(
+        f"{PAGES}/api/sessions/{session['code']}", headers={"X-Session-Key": session["key"]}
+    ).json()
+    assert state["questions"] == []
+    assert presenter.errors == [], "the page had script errors"

@@ -197,10 +197,58 @@
       }
       return { parts, follow: false };
     }
+    if (replies.some((r) => r && r.custom && QUIZ.includes(r.custom.type))) return { parts: quizParts(replies), follow: false };
     for (const reply of replies) {
       if (reply && typeof reply.text === "string" && reply.text.trim()) parts.push(el("p", { class: "text" }, reply.text));
+      parts.push(...replyButtons(reply));
     }
     return { parts, follow: false };
+  }
+
+  // The trainer's own quiz ("quiz me", or the help reply's Quiz me button): the verdict, the
+  // passages that settle it as quotes with their citations, the next scenario with its options as
+  // buttons, or the score. A text that repeats what a payload shows is left out.
+  const QUIZ = ["quiz_question", "quiz_feedback", "quiz_result"];
+
+  function quizParts(replies) {
+    const customs = replies.map((r) => r && r.custom).filter((c) => c && typeof c === "object");
+    const feedback = customs.find((c) => c.type === "quiz_feedback");
+    const question = customs.find((c) => c.type === "quiz_question");
+    const quotes = feedback && Array.isArray(feedback.quotes) ? feedback.quotes.filter(Boolean) : [];
+    const parts = [];
+    for (const reply of replies) {
+      if (!reply) continue;
+      if (reply.custom === feedback && feedback) {
+        parts.push(...quotes.map((q) => quoteBlock([q.text], q.citation)));
+      } else if (reply.custom === question && question) {
+        const options = Array.isArray(question.options) ? question.options : [];
+        parts.push(el("p", { class: "heading" }, `Question ${str(question.number)} of ${str(question.of)}`));
+        parts.push(el("p", { class: "text" }, str(question.question)));
+        parts.push(el("div", { class: "follow options" }, ...options.map((o) =>
+          choiceButton(`${str(o.letter)}. ${str(o.text)}`, str(o.payload)))));
+      } else if (typeof reply.text === "string" && reply.text.trim()) {
+        const text = reply.text;
+        if (quotes.some((q) => q.text && text.includes(str(q.text)))) continue;
+        if (question && text.startsWith(`Question ${question.number} of ${question.of}:`)) continue;
+        parts.push(el("p", { class: "text" }, text));
+        parts.push(...replyButtons(reply));
+      }
+    }
+    return parts;
+  }
+
+  // A reply's buttons (the help reply's Quiz me, a quiz's Another quiz): each sends its payload
+  // as the trainer's next message.
+  function replyButtons(reply) {
+    const buttons = Array.isArray(reply && reply.buttons) ? reply.buttons.filter((b) => b && b.payload) : [];
+    if (!buttons.length) return [];
+    return [el("div", { class: "follow" }, ...buttons.map((b) => choiceButton(str(b.title || b.payload), str(b.payload))))];
+  }
+
+  function choiceButton(title, payload) {
+    const button = el("button", { type: "button", class: "action" }, title);
+    button.addEventListener("click", () => choose(title, payload));
+    return button;
   }
 
   function render() {
@@ -297,6 +345,8 @@
   let collecting = null; // the item the bot's messages go to
   let lastAsked = null; // the question the Rasa conversation last answered
   let skipUntilAnswer = null; // a follow-up to send once a silent re-ask is answered
+  // The replies that answer a question from the guidance: these go into the session's handout.
+  const ANSWERS = ["answer", "not_covered", "comparison", "section"];
 
   function emit(message) {
     outbox.push(message);
@@ -316,6 +366,12 @@
     collecting = addItem({ kind: "answer", question: text, from: "Trainer's question", replies: [], asked: true });
     lastAsked = text;
     emit(text);
+  }
+
+  // A button of a reply: its title is shown as what the trainer said, its payload is sent.
+  function choose(title, payload) {
+    collecting = addItem({ kind: "answer", question: title, from: "Trainer's choice", replies: [], asked: false });
+    emit(payload);
   }
 
   // Full section and Other councils are about the conversation's last question: an earlier one
@@ -351,7 +407,7 @@
     collecting.replies.push(data);
     if (collecting === currentItem()) render();
     const custom = data.custom;
-    if (custom && typeof custom === "object" && collecting.asked && session) {
+    if (custom && typeof custom === "object" && ANSWERS.includes(custom.type) && collecting.asked && session) {
       const ids = custom.type === "answer" && Array.isArray(custom.quotes) ? custom.quotes.map((q) => str(q.passage_id)) : [];
       api(`/api/sessions/${encodeURIComponent(session.code)}/asked`,
         { body: JSON.stringify({ question: collecting.question, passage_ids: ids }) }).catch(() => {});
