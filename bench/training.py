@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
@@ -161,7 +163,7 @@ def section(facts: dict) -> list[str]:
         "attendees join by its code, then ask passage questions (corpus/passage_questions.yml) over the "
         "page server as their phones do. An attendee's question is timed from the moment the phone sends it "
         "until the presenter screen's event stream delivers it, with its answer, to the queue "
-        "(bench/training.py).",
+        f"(bench/training.py). Measured on {facts['date']}; load average {facts['load']} before the run.",
         "",
         f"One session held **{burst['attendees']} attendees** (TRAINING_MAX_ATTENDEES = {facts['limit']}); "
         f"the next one to join was turned away with HTTP {burst['turned_away']}.",
@@ -182,9 +184,11 @@ def measure(url: str) -> dict:
     questions = passage_questions()
     random.Random(12).shuffle(questions)
     limit = settings().max_attendees
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     burst = asyncio.run(session_round(url, None, 2, (0.0, 1.0), questions[: 2 * limit + 10]))
     room = asyncio.run(session_round(url, 25, 3, (2.0, 8.0), questions[2 * limit + 10 :]))
-    return {"burst": burst, "room": room, "limit": limit}
+    return {"burst": burst, "room": room, "limit": limit, "date": started, "load": load}
 
 
 def main(argv: list[str] | None = None) -> int:
