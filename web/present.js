@@ -215,6 +215,9 @@
     const feedback = customs.find((c) => c.type === "quiz_feedback");
     const question = customs.find((c) => c.type === "quiz_question");
     const quotes = feedback && Array.isArray(feedback.quotes) ? feedback.quotes.filter(Boolean) : [];
+    // The quotes as texts too, as socket.io sends them: split into messages at blank lines.
+    const copies = new Set(quotes.flatMap((q) =>
+      `\u201c${str(q.text)}\u201d\n\u2014 ${str(q.citation)}`.split("\n\n").map((part) => part.trim())));
     const parts = [];
     for (const reply of replies) {
       if (!reply) continue;
@@ -228,7 +231,7 @@
           choiceButton(`${str(o.letter)}. ${str(o.text)}`, str(o.payload)))));
       } else if (typeof reply.text === "string" && reply.text.trim()) {
         const text = reply.text;
-        if (quotes.some((q) => q.text && text.includes(str(q.text)))) continue;
+        if (copies.has(text.trim())) continue;
         if (question && text.startsWith(`Question ${question.number} of ${question.of}:`)) continue;
         parts.push(el("p", { class: "text" }, text));
         parts.push(...replyButtons(reply));
@@ -237,10 +240,11 @@
     return parts;
   }
 
-  // A reply's buttons (the help reply's Quiz me, a quiz's Another quiz): each sends its payload
-  // as the trainer's next message.
+  // A reply's buttons (the help reply's Quiz me, a quiz's Another quiz; socket.io sends them as
+  // quick_replies): each sends its payload as the trainer's next message.
   function replyButtons(reply) {
-    const buttons = Array.isArray(reply && reply.buttons) ? reply.buttons.filter((b) => b && b.payload) : [];
+    const given = reply && (reply.buttons || reply.quick_replies);
+    const buttons = Array.isArray(given) ? given.filter((b) => b && b.payload) : [];
     if (!buttons.length) return [];
     return [el("div", { class: "follow" }, ...buttons.map((b) => choiceButton(str(b.title || b.payload), str(b.payload))))];
   }
