@@ -112,14 +112,19 @@ def handled(handler):
 # ------------------------------------------------------------------ pages
 
 
-async def demo_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(WEB_DIR / "index.html")
+def page_naming_the_chat_server(name: str, request: web.Request) -> web.Response:
+    """A page of web/ with {{CHAT_SERVER}} replaced by the Rasa server's address."""
+    text = (WEB_DIR / name).read_text(encoding="utf-8")
+    text = text.replace("{{CHAT_SERVER}}", html.escape(chat_server(request), quote=True))
+    return web.Response(text=text, content_type="text/html", headers=SECURITY_HEADERS)
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    return page_naming_the_chat_server("index.html", request)
 
 
 async def present_page(request: web.Request) -> web.Response:
-    text = (WEB_DIR / "present.html").read_text(encoding="utf-8")
-    text = text.replace("{{CHAT_SERVER}}", html.escape(chat_server(request), quote=True))
-    return web.Response(text=text, content_type="text/html", headers=SECURITY_HEADERS)
+    return page_naming_the_chat_server("present.html", request)
 
 
 async def join_page(request: web.Request) -> web.StreamResponse:
@@ -412,6 +417,7 @@ def app() -> web.Application:
             web.post("/api/join/{code}/vote", vote),
             web.get(r"/handout/{code:[A-Za-z0-9]+}{format:(\.md)?}", handout_page),
             web.get("/", demo_page),
+            web.get("/index.html", demo_page),
             web.static("/", WEB_DIR),
         ]
     )

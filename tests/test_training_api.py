@@ -128,3 +128,12 @@ def test_the_join_link_as_a_qr_code_is_made_on_the_server(session):
     status, body = call(f"/api/sessions/{session['code']}/qr.svg")
     assert status == 200 and body.lstrip().startswith("<?xml") and "<svg" in body
     assert call("/api/sessions/ZZZZZZ/qr.svg")[0] == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/present"])
+def test_the_demo_page_and_presenter_screen_name_the_rasa_server_of_this_installation(servers, path):
+    """No page names a fixed address: the chat server is this page's host on RASA_PORT."""
+    status, page = call(path, method="GET")
+    assert status == 200
+    assert f'data-server="http://127.0.0.1:{server_addresses().rasa_port}"' in page
+    assert "{{" not in page
