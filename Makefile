@@ -17,7 +17,7 @@ RASA_DATA := config.yml domain.yml $(ASKED_NLU) $(filter-out $(ASKED_NLU),$(shel
 # environment does not set: `rasa test` reads ACTION_PORT through endpoints.yml.
 $(foreach line,$(shell grep -E '^[A-Z_][A-Z0-9_]*=' defaults.env),$(eval export $(subst =, ?= ,$(line))))
 
-.PHONY: help setup index train run check lint test validate stories bench lock clean teams-package
+.PHONY: help setup index train run cluster check lint test validate stories bench lock clean teams-package
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -42,6 +42,9 @@ $(ASKED_NLU): corpus/passage_questions.yml scripts/asked_nlu.py $(VENV)/.install
 
 run: index train  ## set up, build, train, then start the action server and the Rasa server
 	scripts/run.sh
+
+cluster: index train  ## as `run`, with Rasa servers and action servers behind HAProxy, on PostgreSQL and Redis
+	scripts/cluster.sh
 
 validate: setup $(ASKED_NLU)  ## check the Rasa training data
 	$(RASA) data validate --fail-on-warnings

@@ -4,8 +4,10 @@ HTTP against the servers as `make run` starts them. Writes bench/results.md.
 In order: times an index build from scratch (into a scratch directory); starts `make run` and
 times it to the first quoted answer; measures latency at 1 and at 10 members chatting at once,
 guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
-the peak resident memory of the Rasa server and the action server; stops the servers. The
-simulated conversations are kept in a scratch database, apart from the real ones.
+the peak resident memory of the Rasa server and the action server; stops the servers. Then
+starts `make cluster` with 1, 2 and 3 Rasa servers in turn and measures each at 10 and at 50
+members (bench/cluster.py). The simulated conversations are kept in scratch databases, apart
+from the real ones.
 
 The servers' ports must be free: stop `make run` first.
 """
@@ -27,11 +29,20 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import aiohttp
+from bench import cluster
+from bench.load import (
+    PORTS,
+    ROOT,
+    WEBHOOK,
+    first_answer,
+    in_use,
+    measure,
+    peak_memory,
+    run,
+    scratch_endpoints,
+    start_servers,
+)
 
-from bench.load import PORTS, ROOT, WEBHOOK, in_use, reply_type, run, scratch_endpoints, send, summarise
-
-FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
 # The targets bench/results.md is checked against.
 MAX_RATIO = 2.0
 MAX_P95_AT_10 = 1.0  # seconds
@@ -96,42 +107,11 @@ def build_index(scratch: Path) -> dict:
     return {"wall": wall, "build": manifest["build_seconds"], "passages": manifest["passages"]}
 
 
-async def first_answer(servers: subprocess.Popen, deadline: float) -> None:
-    """Asks until the reply quotes the guidance (the servers are up and the search works)."""
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if servers.poll() is not None:
-                raise SystemExit("error: `make run` stopped before the first answer")
-            _, replies, _ = await send(session, WEBHOOK, "bench-first-answer", FIRST_QUESTION, 30)
-            if reply_type(replies) == "answer":
-                return
-            await asyncio.sleep(0.2)
-    raise SystemExit("error: no answer from the servers within 10 minutes; see the logs above")
-
-
-def peak_memory(run_dir: Path) -> dict[str, int]:
-    """Peak resident memory (VmHWM) in bytes of each server since it started."""
-    peaks = {}
-    for name, pid_file in (("Rasa server", "rasa.pid"), ("action server", "actions.pid")):
-        pid = (run_dir / pid_file).read_text().strip()
-        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-        peaks[name] = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-    return peaks
-
-
-def measure(members: int, prefix: str, requests: int | None = None, seconds: float | None = None) -> dict:
-    started = time.monotonic()
-    exchanges = asyncio.run(run(WEBHOOK, members, requests=requests, seconds=seconds, prefix=prefix))
-    wall = time.monotonic() - started
+def peak_memories(run_dir: Path) -> dict[str, int]:
+    """Peak resident memory in bytes of each server since it started."""
     return {
-        "members": members,
-        "seconds": seconds,
-        "exchanges": exchanges,
-        "answer": summarise([e for e in exchanges if e.kind == "answer"]),
-        "static": summarise([e for e in exchanges if e.kind == "static"]),
-        "all": summarise(exchanges),
-        "throughput": len(exchanges) / wall,
-        "wall": wall,
+        name: peak_memory(run_dir / pid_file)
+        for name, pid_file in (("Rasa server", "rasa.pid"), ("action server", "actions.pid"))
     }
 
 
@@ -227,6 +207,7 @@ def report(facts: dict) -> str:
         *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),
         f"| peak resident memory, both servers | {total_memory / 1e6:,.0f} MB |",
         "",
+        *cluster.report(facts["cluster"], os.cpu_count()),
     ]
     return "\n".join(lines)
 
@@ -262,14 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         log = (scratch / "make-run.log").open("w")
         started = time.monotonic()
-        servers = subprocess.Popen(
-            ["make", "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        servers = start_servers(["make", "--no-print-directory", "run"], env, log)
         try:
             asyncio.run(first_answer(servers, started + 600))
             facts["first_answer"] = time.monotonic() - started
@@ -282,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 facts["latency"].append(measure(members, f"bench-{members}", requests=requests))
             step(f"load: {args.load_members} members for {args.load_seconds:g} s")
             facts["load"] = measure(args.load_members, "bench-load", seconds=args.load_seconds)
-            facts["memory"] = peak_memory(run_dir)
+            facts["memory"] = peak_memories(run_dir)
         finally:
             step("stopping the servers")
             os.killpg(servers.pid, signal.SIGTERM)
@@ -290,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
             if "memory" not in facts:
                 print((scratch / "make-run.log").read_text()[-3000:], file=sys.stderr)
+
+        facts["cluster"] = [cluster.cluster_run(servers, scratch, step) for servers in cluster.RASA_SERVERS]
 
     text = report(facts)
     args.out.write_text(text, encoding="utf-8")
