@@ -62,7 +62,7 @@ check: lint index  ## lint and the tests that need no servers, browser or long t
 test: lint index train validate stories  ## the whole test suite
 	$(PY) -m pytest
 
-bench: index train  ## measure speed and memory over HTTP (stop `make run` first); writes bench/results.md
+bench: index train  ## measure speed and memory over HTTP, one server and clusters (stop `make run` first); writes bench/results.md
 	$(PY) -m bench
 
 teams-package: setup  ## write dist/teams-app.zip, the Teams app to upload (needs TEAMS_APP_ID)

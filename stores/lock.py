@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator
 
+import redis.exceptions
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
@@ -98,7 +99,12 @@ class AtomicRedisLockStore(RedisLockStore):
     async def _keep_renewed(self, conversation_id: str, ticket: int) -> None:
         while True:
             await asyncio.sleep(self.ticket_lifetime / 4)
-            self._renew(keys=self._keys(conversation_id), args=[time.time(), self.ticket_lifetime, ticket])
+            # If Redis is unavailable, so is the lock: the message's own calls fail and it gets
+            # the apology (stores/unavailable.py); renewing is tried again until then.
+            with contextlib.suppress(redis.exceptions.RedisError):
+                self._renew(
+                    keys=self._keys(conversation_id), args=[time.time(), self.ticket_lifetime, ticket]
+                )
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = 0) -> int:
         try:
