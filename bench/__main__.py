@@ -207,7 +207,7 @@ def report(facts: dict) -> str:
         *(f"| peak resident memory, {name} | {value / 1e6:,.0f} MB |" for name, value in memory.items()),
         f"| peak resident memory, both servers | {total_memory / 1e6:,.0f} MB |",
         "",
-        *cluster.report(facts["cluster"], os.cpu_count()),
+        *cluster.report(facts["cluster"], os.cpu_count(), facts["measured"]),
     ]
     return "\n".join(lines)
 
@@ -217,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--load-members", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument(
+        "--cluster-only",
+        action="store_true",
+        help="measure `make cluster` alone and replace the cluster section of --out",
+    )
     args = parser.parse_args(argv)
 
     busy = [port for port in PORTS if in_use(port)]
@@ -227,6 +232,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     facts["machine"]["Speed check"] = cpu_check()
+    facts["measured"] = f"{facts['date']}; speed check: {facts['machine']['Speed check']}"
+    if args.cluster_only:
+        with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
+            runs = [
+                cluster.cluster_run(servers, Path(scratch_name), step) for servers in cluster.RASA_SERVERS
+            ]
+        earlier = args.out.read_text(encoding="utf-8").split(cluster.HEADING)[0].rstrip("\n")
+        args.out.write_text(
+            "\n".join([earlier, "", *cluster.report(runs, os.cpu_count(), facts["measured"])]), "utf-8"
+        )
+        step(f"cluster section written to {args.out}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
         scratch = Path(scratch_name)
         step("building the index from scratch")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.load import ROOT, WEBHOOK, first_answer, measure, peak_memory, run, start_servers
 
+HEADING = "## Cluster"
 RASA_SERVERS = (1, 2, 3)
 ACTION_SERVERS = 2
 # The database lives under var/: PostgreSQL runs as its own user, who cannot enter a private
@@ -62,10 +63,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def report(runs: list[dict], cores: int) -> list[str]:
-    """The cluster section of bench/results.md."""
+def report(runs: list[dict], cores: int, measured: str) -> list[str]:
+    """The cluster section of bench/results.md; `measured` says when, and how busy the machine was."""
     lines = [
-        "## Cluster",
+        HEADING,
+        "",
+        f"Measured {measured}.",
         "",
         f"`make cluster` (scripts/cluster.sh) with 1, 2 and 3 Rasa servers and {ACTION_SERVERS} action "
         "servers, behind HAProxy, on PostgreSQL and Redis, all on this machine; members as above, "
@@ -94,24 +97,19 @@ def report(runs: list[dict], cores: int) -> list[str]:
             f"| {entry['rasa_servers']} | {memory['rasa'] / 1e6:,.0f} MB | {memory['actions'] / 1e6:,.0f} MB "
             f"| {total / 1e9:.2f} GB |"
         )
-    at_50 = {entry["rasa_servers"]: entry["rows"][1] for entry in runs}
-    one = at_50[1]["throughput"]
+    at_50 = {entry["rasa_servers"]: entry["rows"][1]["throughput"] for entry in runs}
+    one = at_50[min(at_50)]
+    curve = ", ".join(f"{n}: {at_50[n]:.1f} messages/s ({at_50[n] / one:.2f} ×)" for n in sorted(at_50))
     lines += [
         "",
-        "The curve: a Rasa server handles one message at a time, on one core; a guidance question "
-        "also takes an action server about as long again. With one Rasa server, throughput at 50 "
-        f"members is {one:.1f} messages/s, bound by that server. "
-        + " ".join(
-            f"With {n}, it is {at_50[n]['throughput']:.1f} messages/s "
-            f"({at_50[n]['throughput'] / one:.2f} × one server)."
-            for n in sorted(at_50)
-            if n > 1
-        )
-        + f" This machine has {cores} cores, shared by the Rasa servers, the action servers, "
-        "PostgreSQL, Redis, HAProxy and the simulated members: once every core is busy, another "
-        "Rasa server adds no capacity, and its share of the cores only queues messages "
-        "differently. More throughput needs more cores: Rasa servers and action servers on more "
-        "machines, as in docs/cluster.md.",
+        f"The curve, at 50 members by Rasa servers: {curve}. Every message takes a Rasa server's "
+        "time, a guidance question an action server's too, and PostgreSQL, Redis, HAProxy and the "
+        "simulated members take their share, all on the same cores. A Rasa server works on one "
+        "message at a time, so a second one adds throughput only while a core is left idle; here "
+        f"the {cores} cores are already busy with one Rasa server and the rest, so the curve is flat "
+        "within the noise of a shared machine and further servers add memory, not speed. What "
+        "they do give on one machine is a service that outlives a crashed server. More throughput "
+        "takes more cores: servers on more machines (docs/cluster.md, Sizing).",
         "",
     ]
     return lines
