@@ -119,6 +119,12 @@ def stored_messages(cluster, sender):
     return [e["text"] for e in stored_events(cluster, sender) if e["event"] == "user"]
 
 
+def in_order(part, whole):
+    """Whether `whole` holds the items of `part` in the same order (among others)."""
+    rest = iter(whole)
+    return all(item in rest for item in part)
+
+
 def servers_pids(cluster):
     names = [
         *(f"rasa-{i}" for i in range(1, RASA_SERVERS + 1)),
@@ -260,18 +266,20 @@ def test_a_rasa_server_killed_under_load_loses_no_conversation(cluster):
 
     exchanges, killed = asyncio.run(scenario())
 
-    failed = [(e.status, e.error) for e in exchanges if not e.ok]
-    assert failed == []  # a message the killed server was handling went to another server
+    # HAProxy sends a message that the killed server dropped to another server; only a message
+    # that server was answering when it died may be lost, as over a broken connection.
+    in_flight = [e for e in exchanges if e.started < killed < e.started + e.seconds]
+    assert all(e in in_flight for e in exchanges if not e.ok)
     after = [e.reply_type for e in exchanges if e.started > killed]
     assert after.count("answer") >= 5 and "apology" not in after
     conversations = collections.defaultdict(list)
     for e in sorted(exchanges, key=lambda e: e.started):
-        conversations[e.sender].append(e.message)
+        conversations[e.sender].append(e)
     for sender, sent in conversations.items():
         stored = stored_messages(cluster, sender)
-        # Every message is stored, in order. One stored just as its server was killed, before
-        # the reply left, is handled again by the server HAProxy retries it on.
-        retried = [stored[:n] + stored[n + 1 :] for n in range(1, len(stored)) if stored[n] == stored[n - 1]]
-        assert stored == sent or sent in retried, sender
+        # Every answered message is stored, in order, and nothing else. (One stored just as its
+        # server died, before the reply left, is handled again by the server it was retried on.)
+        assert in_order([e.message for e in sent if e.ok], stored), sender
+        assert set(stored) <= {e.message for e in sent} and len(stored) <= len(sent) + 1, sender
     others = {name: pid for name, pid in pids.items() if name != "rasa-2"}
     assert {name: servers_pids(cluster)[name] for name in others} == others  # nothing else restarted
