@@ -151,9 +151,10 @@ print_ready
 
 # Keep going: a server or store that stops is started again a second later (HAProxy sends
 # members to the other servers meanwhile; while PostgreSQL or Redis is down, members get an
-# apology); if HAProxy or the web server stops, everything stops.
+# apology); if HAProxy or the web server stops, everything stops. Checked each second (rather
+# than on `wait -n`, which may hold back Ctrl-C until a process stops).
 while true; do
-    wait -n || true
+    sleep 1
     for name in haproxy web; do
         pid_var="${name}_pid"
         if ! kill -0 "${!pid_var}" 2>/dev/null; then
@@ -161,7 +162,6 @@ while true; do
             exit 1
         fi
     done
-    sleep 1
     if ! kill -0 "$postgres_pid" 2>/dev/null; then
         echo "==> PostgreSQL stopped; starting it again"
         start_postgres
