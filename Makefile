@@ -17,7 +17,7 @@ RASA_DATA := config.yml domain.yml $(ASKED_NLU) $(filter-out $(ASKED_NLU),$(shel
 # environment does not set: `rasa test` reads ACTION_PORT through endpoints.yml.
 $(foreach line,$(shell grep -E '^[A-Z_][A-Z0-9_]*=' defaults.env),$(eval export $(subst =, ?= ,$(line))))
 
-.PHONY: help setup index train run check lint test validate stories bench lock clean teams-package
+.PHONY: help setup index train run cluster check lint test validate stories bench lock clean teams-package
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -43,6 +43,9 @@ $(ASKED_NLU): corpus/passage_questions.yml scripts/asked_nlu.py $(VENV)/.install
 run: index train  ## set up, build, train, then start the action server and the Rasa server
 	scripts/run.sh
 
+cluster: index train  ## as `run`, with Rasa servers and action servers behind HAProxy, on PostgreSQL and Redis
+	scripts/cluster.sh
+
 validate: setup $(ASKED_NLU)  ## check the Rasa training data
 	$(RASA) data validate --fail-on-warnings
 
@@ -59,7 +62,7 @@ check: lint index  ## lint and the tests that need no servers, browser or long t
 test: lint index train validate stories  ## the whole test suite
 	$(PY) -m pytest
 
-bench: index train  ## measure speed and memory over HTTP (stop `make run` first); writes bench/results.md
+bench: index train  ## measure speed and memory over HTTP, one server and clusters (stop `make run` first); writes bench/results.md
 	$(PY) -m bench
 
 teams-package: setup  ## write dist/teams-app.zip, the Teams app to upload (needs TEAMS_APP_ID)

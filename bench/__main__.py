@@ -6,8 +6,9 @@ times it to the first quoted answer; measures latency at 1 and at 10 members cha
 guidance questions and "hello" mixed in the same run; has 50 members chat for 60 seconds; reads
 the peak resident memory of the Rasa server and the action server; measures a training session
 (bench/training.py: how many attendees it holds, and the p95 from an attendee's question to its
-answer on the presenter screen); stops the servers. The
-simulated conversations are kept in a scratch database, apart from the real ones.
+answer on the presenter screen); stops the servers. Then starts `make cluster` with 1, 2 and 3
+Rasa servers in turn and measures each at 10 and at 50 members (bench/cluster.py). The simulated
+conversations are kept in scratch databases, apart from the real ones.
 
 The servers' ports must be free: stop `make run` first.
 """
@@ -29,13 +30,21 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import aiohttp
-
-from bench import training
-from bench.load import PORTS, ROOT, WEBHOOK, in_use, reply_type, run, scratch_endpoints, send, summarise
+from bench import cluster, training
+from bench.load import (
+    PORTS,
+    ROOT,
+    WEBHOOK,
+    first_answer,
+    in_use,
+    measure,
+    peak_memory,
+    run,
+    scratch_endpoints,
+    start_servers,
+)
 from bot.config import server_addresses
 
-FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
 # The targets bench/results.md is checked against.
 MAX_RATIO = 2.0
 MAX_P95_AT_10 = 1.0  # seconds
@@ -100,42 +109,11 @@ def build_index(scratch: Path) -> dict:
     return {"wall": wall, "build": manifest["build_seconds"], "passages": manifest["passages"]}
 
 
-async def first_answer(servers: subprocess.Popen, deadline: float) -> None:
-    """Asks until the reply quotes the guidance (the servers are up and the search works)."""
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if servers.poll() is not None:
-                raise SystemExit("error: `make run` stopped before the first answer")
-            _, replies, _ = await send(session, WEBHOOK, "bench-first-answer", FIRST_QUESTION, 30)
-            if reply_type(replies) == "answer":
-                return
-            await asyncio.sleep(0.2)
-    raise SystemExit("error: no answer from the servers within 10 minutes; see the logs above")
-
-
-def peak_memory(run_dir: Path) -> dict[str, int]:
-    """Peak resident memory (VmHWM) in bytes of each server since it started."""
-    peaks = {}
-    for name, pid_file in (("Rasa server", "rasa.pid"), ("action server", "actions.pid")):
-        pid = (run_dir / pid_file).read_text().strip()
-        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-        peaks[name] = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-    return peaks
-
-
-def measure(members: int, prefix: str, requests: int | None = None, seconds: float | None = None) -> dict:
-    started = time.monotonic()
-    exchanges = asyncio.run(run(WEBHOOK, members, requests=requests, seconds=seconds, prefix=prefix))
-    wall = time.monotonic() - started
+def peak_memories(run_dir: Path) -> dict[str, int]:
+    """Peak resident memory in bytes of each server since it started."""
     return {
-        "members": members,
-        "seconds": seconds,
-        "exchanges": exchanges,
-        "answer": summarise([e for e in exchanges if e.kind == "answer"]),
-        "static": summarise([e for e in exchanges if e.kind == "static"]),
-        "all": summarise(exchanges),
-        "throughput": len(exchanges) / wall,
-        "wall": wall,
+        name: peak_memory(run_dir / pid_file)
+        for name, pid_file in (("Rasa server", "rasa.pid"), ("action server", "actions.pid"))
     }
 
 
@@ -232,6 +210,8 @@ def report(facts: dict) -> str:
         f"| peak resident memory, both servers | {total_memory / 1e6:,.0f} MB |",
         "",
         *training.section(facts["training"]),
+        "",
+        *cluster.report(facts["cluster"], os.cpu_count(), facts["measured"]),
     ]
     return "\n".join(lines)
 
@@ -241,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--load-members", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument(
+        "--cluster-only",
+        action="store_true",
+        help="measure `make cluster` alone and replace the cluster section of --out",
+    )
     args = parser.parse_args(argv)
 
     busy = [port for port in PORTS if in_use(port)]
@@ -251,6 +236,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     facts["machine"]["Speed check"] = cpu_check()
+    facts["measured"] = f"{facts['date']}; speed check: {facts['machine']['Speed check']}"
+    if args.cluster_only:
+        with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
+            runs = [
+                cluster.cluster_run(servers, Path(scratch_name), step) for servers in cluster.RASA_SERVERS
+            ]
+        earlier = args.out.read_text(encoding="utf-8").split(cluster.HEADING)[0].rstrip("\n")
+        args.out.write_text(
+            "\n".join([earlier, "", *cluster.report(runs, os.cpu_count(), facts["measured"])]), "utf-8"
+        )
+        step(f"cluster section written to {args.out}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
         scratch = Path(scratch_name)
         step("building the index from scratch")
@@ -267,14 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         log = (scratch / "make-run.log").open("w")
         started = time.monotonic()
-        servers = subprocess.Popen(
-            ["make", "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        servers = start_servers(["make", "--no-print-directory", "run"], env, log)
         try:
             asyncio.run(first_answer(servers, started + 600))
             facts["first_answer"] = time.monotonic() - started
@@ -287,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                 facts["latency"].append(measure(members, f"bench-{members}", requests=requests))
             step(f"load: {args.load_members} members for {args.load_seconds:g} s")
             facts["load"] = measure(args.load_members, "bench-load", seconds=args.load_seconds)
-            facts["memory"] = peak_memory(run_dir)
+            facts["memory"] = peak_memories(run_dir)
             step("a training session: how many attendees it holds, and p95 to the presenter screen")
             facts["training"] = training.measure(server_addresses().web_url)
         finally:
@@ -297,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
             if "training" not in facts:
                 print((scratch / "make-run.log").read_text()[-3000:], file=sys.stderr)
+
+        facts["cluster"] = [cluster.cluster_run(servers, scratch, step) for servers in cluster.RASA_SERVERS]
 
     text = report(facts)
     args.out.write_text(text, encoding="utf-8")

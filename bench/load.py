@@ -14,6 +14,7 @@ import json
 import math
 import random
 import socket
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ QUESTIONS_FILE = ROOT / "tests" / "data" / "questions.yml"
 WEBHOOK = server_addresses().webhook_url
 PORTS = server_addresses().ports  # the Rasa server, the action server, the demo page
 STATIC_MESSAGE = "hello"
+FIRST_QUESTION = "Can I comment on a planning application on Facebook?"
 # What members get when the action server is down (policies/action_failure.py).
 APOLOGY = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"][
     "utter_action_failed"
@@ -161,7 +163,9 @@ async def run(
             turn += 1
 
     connector = aiohttp.TCPConnector(limit=members)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # No cookies, as REST clients and Microsoft Teams send none: behind HAProxy (`make cluster`)
+    # each message may go to any Rasa server.
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as session:
         await asyncio.gather(*(member(n, session) for n in range(members)))
     return exchanges
 
@@ -192,3 +196,45 @@ def summarise(exchanges: list[Exchange]) -> Summary:
         p95=percentile(seconds, 0.95),
         slowest=max(seconds, default=0.0),
     )
+
+
+def start_servers(command: list[str], env: dict, log) -> subprocess.Popen:
+    """`make run` or scripts/cluster.sh, in a process group of its own, its output to `log`."""
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+async def first_answer(servers: subprocess.Popen, deadline: float) -> None:
+    """Asks until the reply quotes the guidance (the servers are up and the search works)."""
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if servers.poll() is not None:
+                raise SystemExit("error: the servers stopped before the first answer")
+            _, replies, _ = await send(session, WEBHOOK, "bench-first-answer", FIRST_QUESTION, 30)
+            if reply_type(replies) == "answer":
+                return
+            await asyncio.sleep(0.2)
+    raise SystemExit("error: no answer from the servers within 10 minutes; see the logs above")
+
+
+def measure(members: int, prefix: str, requests: int | None = None, seconds: float | None = None) -> dict:
+    started = time.monotonic()
+    exchanges = asyncio.run(run(WEBHOOK, members, requests=requests, seconds=seconds, prefix=prefix))
+    wall = time.monotonic() - started
+    return {
+        "members": members,
+        "seconds": seconds,
+        "exchanges": exchanges,
+        "answer": summarise([e for e in exchanges if e.kind == "answer"]),
+        "static": summarise([e for e in exchanges if e.kind == "static"]),
+        "all": summarise(exchanges),
+        "throughput": len(exchanges) / wall,
+        "wall": wall,
+    }
+
+
+def peak_memory(pid_file: Path) -> int:
+    """Peak resident memory (VmHWM) in bytes of the process whose id `pid_file` holds."""
+    status = Path(f"/proc/{pid_file.read_text().strip()}/status").read_text().splitlines()
+    return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))

@@ -1,8 +1,9 @@
 """The Rasa release whose own behaviour this project changes, checked wherever it is changed.
 
 The socket.io room join and custom payloads (channels/webchat.py), the Bot Framework connector
-(channels/teams.py), the REST channel's request checks (channels/rest.py) and the action-result
-schema check (scripts/rasa_server.py) replace parts of Rasa's code that are not its public
+(channels/teams.py), the REST channel's request checks (channels/rest.py), the action-result
+schema check (scripts/rasa_server.py), and the cluster's stores and their failure handling
+(stores/lock.py, stores/unavailable.py) replace parts of Rasa's code that are not its public
 interface. Another Rasa release may have moved or fixed them, so each calls `require_rasa`
 when it is loaded: with any other release the server stops at start, naming the change to look
 at, rather than misbehaving quietly. After checking each change against a new release, set

@@ -67,18 +67,21 @@ def wait_for_free_ports(ports, timeout=600):
 
 
 class Servers:
-    """The servers as scripts/run.sh runs them (`make run`). `logs` holds their logs, process ids,
-    feedback database and index; `process` is the running scripts/run.sh."""
+    """The servers as scripts/run.sh runs them (`make run`), or as another script that starts
+    servers does (scripts/cluster.sh). `logs` holds their logs, process ids, feedback database
+    and index; `process` is the running script."""
 
-    def __init__(self, env: dict, logs: Path):
+    def __init__(self, env: dict, logs: Path, script: str = "scripts/run.sh", ports=None):
         self.env = env
         self.logs = logs
+        self.script = script
+        self.ports = ports or server_addresses().ports
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        wait_for_free_ports(server_addresses().ports)
+        wait_for_free_ports(self.ports)
         self.process = subprocess.Popen(
-            ["scripts/run.sh"],
+            [self.script],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -108,7 +111,8 @@ class Servers:
                 raise
 
     def pid(self, server: str) -> int:
-        """The process id of the "rasa" or the "actions" server."""
+        """The process id of the "rasa" or the "actions" server ("rasa-1", "postgres", ... in a
+        cluster)."""
         return int((self.logs / f"{server}.pid").read_text())
 
 
@@ -160,14 +164,17 @@ def browser(servers):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that use the running servers are marked `servers`, those that also drive a browser
-    `browser`, and those that build indexes with the embedding model `slow` (pyproject.toml; a
-    few more are marked `slow` where they stand), so `make check` can leave them out. Tests
-    marked `stops_servers` end the shared servers, so they run after all others."""
+    """Tests that use the running servers (or the cluster) are marked `servers`, those that also
+    drive a browser `browser`, and those that build indexes with the embedding model or start
+    the cluster `slow` (pyproject.toml; a few more are marked `slow` where they stand), so
+    `make check` can leave them out. Tests marked `stops_servers` end the shared servers, so they
+    run after all others."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        if "servers" in fixtures:
+        if "servers" in fixtures or "cluster" in fixtures:
             item.add_marker(pytest.mark.servers)
+        if "cluster" in fixtures:
+            item.add_marker(pytest.mark.slow)
         if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
         if "encoder" in fixtures:

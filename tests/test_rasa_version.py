@@ -11,7 +11,7 @@ import pytest
 from channels import rasa_version
 
 ROOT = Path(__file__).resolve().parent.parent
-PATCHES = ["channels.webchat", "channels.teams", "channels.rest"]
+PATCHES = ["channels.webchat", "channels.teams", "channels.rest", "stores.unavailable", "stores.lock"]
 
 
 def test_the_installed_rasa_is_the_one_the_changes_were_written_for():
@@ -25,7 +25,7 @@ def test_another_rasa_release_stops_with_the_changes_name(monkeypatch):
 
 
 @pytest.mark.parametrize("module", PATCHES)
-def test_each_channel_that_changes_rasa_checks_its_release(module, monkeypatch):
+def test_each_module_that_changes_rasa_checks_its_release(module, monkeypatch):
     importlib.import_module(module)
     monkeypatch.setattr(rasa_version, "RASA_VERSION", "0.0.0")
     with pytest.raises(rasa_version.RasaVersionError, match=module.replace(".", "/")):

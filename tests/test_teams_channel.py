@@ -238,13 +238,14 @@ def test_incomplete_settings_are_named(settings, problem):
 
 
 def test_credentials_yml_loads_with_the_teams_variables_run_sh_sets_when_not_configured(monkeypatch, caplog):
-    """Rasa cannot read credentials.yml if a variable it names is unset: run.sh sets each one."""
+    """Rasa cannot read credentials.yml if a variable it names is unset: scripts/servers.sh (for
+    run.sh and cluster.sh) sets each one."""
     settings = [
         line for line in (ROOT / "credentials.yml").read_text().splitlines() if not line.startswith("#")
     ]
     variables = set(re.findall(r"\$\{(\w+)\}", "\n".join(settings)))
-    run_sh = (ROOT / "scripts" / "run.sh").read_text()
-    assert variables and all(re.search(rf'{name}="\$\{{{name}:-[^}}]*\}}"', run_sh) for name in variables)
+    servers_sh = (ROOT / "scripts" / "servers.sh").read_text()
+    assert variables and all(re.search(rf'{name}="\$\{{{name}:-[^}}]*\}}"', servers_sh) for name in variables)
 
     for name in variables:
         monkeypatch.setenv(name, "")

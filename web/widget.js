@@ -320,7 +320,9 @@
   }
 
   function connect() {
-    socket = window.io(config.server);
+    // With credentials, the browser keeps and sends the cookie by which HAProxy keeps this
+    // connection's long-polling requests on one Rasa server (`make cluster`, docs/cluster.md).
+    socket = window.io(config.server, { withCredentials: true });
     socket.on("connect", () => {
       setStatus("");
       socket.emit("session_request", { session_id: state.sessionId });
