@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import query_encoder
 from bot.config import Settings, apply_environment_defaults, settings
 from bot.corpus import (
     METADATA_FILE,
@@ -37,8 +38,9 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.json"
 VECTORS = "passages.faiss"
 # Files whose change means the passages may change.
-_CODE = [Path(__file__).with_name("corpus.py"), Path(__file__).with_name("adapt.py"), Path(__file__)]
+_CODE = [Path(__file__).with_name(name) for name in ("corpus.py", "adapt.py", "query_encoder.py", "index.py")]
 ADAPTED = "adapted-model"  # beside the index directory: the adapted models, by fingerprint
+QUERY_ENCODER = "query-encoder"  # beside the index directory: the model exported to ONNX, by fingerprint
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ def _checksum(path: Path) -> str:
 
 class Encoder:
     """The sentence-transformers model, loaded once: the configured one, or `path` (the model
-    adapted to the corpus that an index was built with)."""
+    adapted to the corpus that an index was built with). It embeds the passages when the index
+    is built; the servers encode questions with its ONNX export (bot/query_encoder.py)."""
 
     def __init__(self, config: Settings, path: str | None = None):
         apply_environment_defaults()
@@ -169,13 +172,20 @@ class Encoder:
 
 
 class Index:
-    def __init__(self, passages: list[Passage], vectors, encoder: Encoder, manifest: dict):
+    def __init__(
+        self, passages: list[Passage], vectors, encoder: Encoder | query_encoder.QueryEncoder, manifest: dict
+    ):
         self.passages = passages
         # faiss.IndexFlatIP: one row per view of a passage, then one per not-covered question.
         self.vectors = vectors
         not_covered = manifest.get("not_covered", 0)
-        self.owners = np.concatenate([view_owners(passages)[1], np.full(not_covered, -1)])  # row -> passage
+        view_rows = view_owners(passages)[1]  # row -> passage; a passage's views are consecutive
+        self.owners = np.concatenate([view_rows, np.full(not_covered, -1)])
         self.question_rows = np.concatenate([question_rows(passages), np.zeros(not_covered, dtype=bool)])
+        # Every row at once: one product with all the vectors costs less than a search that sorts.
+        self.matrix = vectors.reconstruct_n(0, vectors.ntotal)
+        self.view_count = len(view_rows)
+        self.first_views = np.flatnonzero(np.diff(view_rows, prepend=-1))  # each passage's first row
         self.encoder = encoder
         self.manifest = manifest
         self.councils = {p.document.council.key: p.document.council for p in passages}
@@ -183,15 +193,11 @@ class Index:
 
     @lru_cache(maxsize=64)  # the search and its scope check ask about the same question
     def dense(self, question: str) -> Dense:
-        query = self.encoder.encode_query(question)
-        similarities, rows = self.vectors.search(query, self.vectors.ntotal)
-        similarities, rows = similarities[0], rows[0]
-        scores = np.full(len(self.passages), -1.0, dtype="float32")
-        owners = self.owners[rows]
-        np.maximum.at(scores, owners[owners >= 0], similarities[owners >= 0])
+        similarities = self.matrix @ self.encoder.encode_query(question)[0]
+        scores = np.maximum.reduceat(similarities[: self.view_count], self.first_views)
         scores.setflags(write=False)
-        asked = similarities[self.question_rows[rows]]
-        declined = similarities[owners < 0]
+        asked = similarities[self.question_rows]
+        declined = similarities[self.view_count :]
         return Dense(
             scores,
             float(asked.max()) if len(asked) else -1.0,
@@ -263,6 +269,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     vectors = encoder.encode(view_owners(corpus.passages)[0] + corpus.not_covered)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
+    questions = query_encoder.exported(encoder.path, config.index_dir.parent / QUERY_ENCODER)
 
     config.index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=config.index_dir.parent))
@@ -276,6 +283,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
         "model": config.model,
         "encoder": encoder.path,
         "encoder_checksum": _model_checksum(encoder.path),
+        "query_encoder": str(questions),
         "dimensions": int(vectors.shape[1]),
         "passages": len(corpus.passages),
         "not_covered": len(corpus.not_covered),
@@ -334,7 +342,9 @@ def problem(config: Settings | None = None) -> str | None:
         return "the embedding model it was built with is missing"
     if manifest.get("encoder_checksum") and _model_checksum(encoder) != manifest["encoder_checksum"]:
         return "the embedding model it was built with is damaged"
-    return None
+    if not manifest.get("query_encoder"):
+        return "the question encoder has not been exported"
+    return query_encoder.problem(Path(manifest["query_encoder"]))
 
 
 def ensure_built(config: Settings | None = None) -> tuple[bool, str | None]:
@@ -348,7 +358,8 @@ def ensure_built(config: Settings | None = None) -> tuple[bool, str | None]:
 
 
 def load(config: Settings | None = None, encoder: Encoder | None = None) -> Index:
-    """The current index, rebuilt first if it is missing, stale or damaged."""
+    """The current index, rebuilt first if it is missing, stale or damaged, with its question
+    encoder (or `encoder`)."""
     import faiss
 
     config = config or settings()
@@ -356,7 +367,8 @@ def load(config: Settings | None = None, encoder: Encoder | None = None) -> Inde
     manifest = json.loads((config.index_dir / MANIFEST).read_text(encoding="utf-8"))
     passages = _deserialise(json.loads((config.index_dir / PASSAGES).read_text(encoding="utf-8")))
     vectors = faiss.read_index(str(config.index_dir / VECTORS))
-    index = Index(passages, vectors, encoder or Encoder(config, manifest["encoder"]), manifest)
+    encoder = encoder or query_encoder.QueryEncoder(manifest["query_encoder"])
+    index = Index(passages, vectors, encoder, manifest)
     if vectors.ntotal != len(index.owners):
         raise RuntimeError(f"{config.index_dir}: {vectors.ntotal} vectors do not match the passages")
     return index

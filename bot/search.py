@@ -218,6 +218,8 @@ class Searcher:
         self.spellings = sorted(self.keywords.known_set)
         # Each question's words are corrected for search and again for the topic check.
         self.spelling = lru_cache(maxsize=4096)(self._spelling)
+        # And the whole question prepared for each of them (a millisecond or so each time).
+        self.prepare = lru_cache(maxsize=64)(self.prepare)
         self.council_names = [
             (re.compile(rf"\b(?:{'|'.join(re.escape(n) for n in (c.name, *c.aliases))})\b", re.I), c.key)
             for c in index.councils.values()

@@ -126,9 +126,10 @@ def servers(fake_botframework, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
     index.ensure_built()
     shutil.copytree(settings().index_dir, logs / "index")
-    adapted = settings().index_dir.parent / index.ADAPTED
-    if adapted.is_dir():  # so that rebuilding the copy does not train the model again
-        shutil.copytree(adapted, logs / index.ADAPTED)
+    for cache in (index.ADAPTED, index.QUERY_ENCODER):  # so that rebuilding the copy does not
+        models = settings().index_dir.parent / cache  # train or export the model again
+        if models.is_dir():
+            shutil.copytree(models, logs / cache)
     teams = {
         "TEAMS_APP_ID": fake_botframework.app_id,
         "TEAMS_APP_PASSWORD": fake_botframework.app_password,

@@ -48,7 +48,7 @@ def test_the_project_index_is_built_with_the_adapted_model(project_index):
     path = Path(project_index.manifest["encoder"])
     assert settings().adapt_model and path.parent.name == index.ADAPTED
     assert json.loads((path / adapt.COMPLETE).read_text())["pairs"] > 500
-    assert project_index.encoder.path == str(path)
+    assert project_index.encoder.model == str(path)  # its ONNX export (bot/query_encoder.py)
 
 
 @pytest.mark.parametrize("change", ["questions", "training"])

@@ -8,17 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import index
+from bot import index, query_encoder
 from bot.config import settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory):
+    """One directory for the tests' indexes, so that they share the model's ONNX export."""
+    return tmp_path_factory.mktemp("indexes")
+
+
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, indexes):
     shutil.copytree(CORPUS, tmp_path / "corpus")
     return dataclasses.replace(
-        settings(), corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", adapt_model=False
+        settings(), corpus_dir=tmp_path / "corpus", index_dir=indexes / tmp_path.name, adapt_model=False
     )
 
 
@@ -102,3 +108,12 @@ def test_empty_question_finds_nothing(project_index):
 def test_a_question_is_encoded_as_the_index_encodes_text(encoder):
     for text in ("Can I tweet after a drink?", "planning", "A gaf i drydar ar ôl yfed? 🍺 " * 40):
         np.testing.assert_allclose(encoder.encode_query(text), encoder.encode([text]), atol=1e-5)
+
+
+def test_damaged_question_encoder_is_detected_and_exported_again(built, encoder):
+    manifest = json.loads((built.index_dir / index.MANIFEST).read_text())
+    model = Path(manifest["query_encoder"]) / query_encoder.MODEL
+    model.write_bytes(model.read_bytes()[:1000])
+    assert index.problem(built) == "the question encoder is damaged"
+    index.load(built, encoder)
+    assert index.problem(built) is None
