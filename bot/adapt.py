@@ -3,7 +3,11 @@
 the passage that answers it.
 
 Training is one pass of in-batch-negatives ranking loss (each question against every passage in
-its batch) with a fixed seed, so the same corpus and base model give the same model. The token
+its batch, and against "no passage" at the cosine a passage must beat) with a fixed seed, so the
+same corpus and base model give the same model. The questions the guidance does not answer
+(corpus/not_covered.yml) share the batches with "no passage" as their right answer: they are
+pushed below that cosine for every passage, which is what lets the search say "not covered"
+for questions that merely sound like the guidance. The token
 embeddings and the lower layers stay as they were, which keeps the build to a couple of minutes
 on two cores and keeps the general language the base model knows. The result is cached beside the
 index, under a fingerprint of everything it is trained from, and reused until one of them
@@ -40,6 +44,10 @@ class Training:
     scale: float = 20.0  # cosine similarities times this are the logits of the ranking loss
     max_tokens: int = 128  # passages are cut to this many tokens while training
     frozen_layers: int = 3  # the token embeddings and this many lowest layers are not trained
+    # The cosine a passage must beat to answer a question: a question the guidance does not
+    # answer (corpus/not_covered.yml) is trained to stay below it for every passage, and a
+    # passage question to reach it with its own passage. None trains on passage questions alone.
+    none_below: float | None = 0.5
 
 
 def pairs(passages: list[Passage]) -> list[tuple[str, str]]:
@@ -49,24 +57,33 @@ def pairs(passages: list[Passage]) -> list[tuple[str, str]]:
     return [(question, keyword_text(p)) for p in passages for question in p.questions]
 
 
-def fingerprint(base_model: str, passages: list[Passage], training: Training = Training()) -> str:
+def fingerprint(
+    base_model: str, passages: list[Passage], declined: list[str] = (), training: Training = Training()
+) -> str:
     digest = hashlib.sha256()
     digest.update(base_model.encode())
-    digest.update(json.dumps(pairs(passages), ensure_ascii=False).encode())
+    digest.update(json.dumps([pairs(passages), list(declined)], ensure_ascii=False).encode())
     digest.update(repr(training).encode())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 
 
-def adapted(base_model: str, passages: list[Passage], cache: Path, training: Training = Training()) -> Path:
-    """The directory of the adapted model, trained first unless the cache already holds it."""
-    target = cache / fingerprint(base_model, passages, training)[:16]
+def adapted(
+    base_model: str,
+    passages: list[Passage],
+    cache: Path,
+    declined: list[str] = (),
+    training: Training = Training(),
+) -> Path:
+    """The directory of the adapted model, trained first unless the cache already holds it.
+    `declined` are questions no passage answers (corpus/not_covered.yml)."""
+    target = cache / fingerprint(base_model, passages, declined, training)[:16]
     if (target / COMPLETE).exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".adapting-", dir=cache))
     started = time.perf_counter()
-    count = train(base_model, pairs(passages), staging, training)
+    count = train(base_model, pairs(passages), list(declined), staging, training)
     seconds = round(time.perf_counter() - started, 1)
     (staging / COMPLETE).write_text(
         json.dumps({"base_model": base_model, "pairs": count, "seconds": seconds})
@@ -80,7 +97,9 @@ def adapted(base_model: str, passages: list[Passage], cache: Path, training: Tra
     return target
 
 
-def train(base_model: str, examples: list[tuple[str, str]], out: Path, training: Training) -> int:
+def train(
+    base_model: str, examples: list[tuple[str, str]], declined: list[str], out: Path, training: Training
+) -> int:
     import torch
     from huggingface_hub.utils import disable_progress_bars
     from sentence_transformers import SentenceTransformer
@@ -102,17 +121,32 @@ def train(base_model: str, examples: list[tuple[str, str]], out: Path, training:
         return torch.nn.functional.normalize(model(model.tokenize(texts))["sentence_embedding"], dim=1)
 
     model.train()
+    batches = -(-len(examples) // training.batch_size)
     for epoch in range(training.epochs):
-        order = examples[:]
+        order, unanswered = examples[:], declined[:] if training.none_below is not None else []
         random.Random(training.seed + epoch).shuffle(order)
-        for start in range(0, len(order), training.batch_size):
-            batch = order[start : start + training.batch_size]
+        random.Random(training.seed + epoch).shuffle(unanswered)
+        for number in range(batches):
+            batch = order[number * training.batch_size : (number + 1) * training.batch_size]
             questions, passages = zip(*batch)
-            logits = embed(list(questions)) @ embed(list(passages)).T * training.scale
+            # This batch's share of the questions no passage answers.
+            extra = unanswered[
+                number * len(unanswered) // batches : (number + 1) * len(unanswered) // batches
+            ]
+            logits = embed([*questions, *extra]) @ embed(list(passages)).T * training.scale
             # Another question of the same passage in the batch is not a wrong answer.
-            same = torch.tensor([[a == b for b in passages] for a in passages])
-            logits = logits.masked_fill(same & ~torch.eye(len(batch), dtype=torch.bool), float("-inf"))
-            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+            same = torch.zeros(logits.shape, dtype=torch.bool)
+            same[: len(batch)] = torch.tensor([[a == b for b in passages] for a in passages])
+            same[: len(batch)].fill_diagonal_(False)
+            logits = logits.masked_fill(same, float("-inf"))
+            targets = torch.arange(len(batch))
+            if training.none_below is not None:
+                # One more column, "no passage", at the cosine a passage must beat: the right
+                # answer for the questions no passage answers.
+                none = torch.full((len(logits), 1), training.none_below * training.scale)
+                logits = torch.cat([logits, none], dim=1)
+                targets = torch.cat([targets, torch.full((len(extra),), len(batch))])
+            loss = torch.nn.functional.cross_entropy(logits, targets)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

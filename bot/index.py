@@ -265,7 +265,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     config = config or settings()
     started = time.perf_counter()
     corpus = load_corpus(config.corpus_dir)
-    encoder = encoder or Encoder(config, embedding_model(config, corpus.passages))
+    encoder = encoder or Encoder(config, embedding_model(config, corpus.passages, corpus.not_covered))
     vectors = encoder.encode(view_owners(corpus.passages)[0] + corpus.not_covered)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
@@ -303,14 +303,14 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
     return manifest
 
 
-def embedding_model(config: Settings, passages: list[Passage]) -> str:
+def embedding_model(config: Settings, passages: list[Passage], declined: list[str] = ()) -> str:
     """The model to embed with: the configured one adapted to the corpus (bot/adapt.py), or the
     configured one as it is when BOT_ADAPT_MODEL is off."""
     if not config.adapt_model:
         return config.model_path()
     from bot import adapt
 
-    return str(adapt.adapted(config.model_path(), passages, config.index_dir.parent / ADAPTED))
+    return str(adapt.adapted(config.model_path(), passages, config.index_dir.parent / ADAPTED, declined))
 
 
 def _model_checksum(path: str) -> str | None:

@@ -1,6 +1,7 @@
 """The embedding model adapted to the corpus (bot/adapt.py): deterministic, cached, and used."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ EXAMPLES = [
     ("a resident keeps abusing me online", "Report abuse and harassment to the police if it is threatening."),
     ("can I post photos of residents?", "Ask permission before you post a photograph of someone."),
 ]
+# Questions no passage answers, trained to stay below `none_below` for every passage.
+DECLINED = ["how much does it cost to boost a post?", "when are the bins collected?"]
 TINY = adapt.Training(epochs=1, batch_size=2, learning_rate=1e-4, frozen_layers=5)
 
 pytestmark = pytest.mark.slow  # fine-tunes and loads embedding models
@@ -32,8 +35,8 @@ def embed(path, texts):
 def test_training_twice_on_the_same_pairs_gives_the_same_model(tmp_path):
     base = settings().model_path()
     first, second = tmp_path / "first", tmp_path / "second"
-    assert adapt.train(base, EXAMPLES, first, TINY) == len(EXAMPLES)
-    adapt.train(base, EXAMPLES, second, TINY)
+    assert adapt.train(base, EXAMPLES, DECLINED, first, TINY) == len(EXAMPLES)
+    adapt.train(base, EXAMPLES, DECLINED, second, TINY)
     probe = ["may I share a photo from the council meeting?", "deleting rude comments"]
     one, two, plain = embed(first, probe), embed(second, probe), embed(base, probe)
     assert np.array_equal(one, two)
@@ -53,9 +56,33 @@ def test_a_change_of_questions_or_training_changes_the_fingerprint(project_index
     passages = project_index.passages
     before = adapt.fingerprint("base", passages)
     if change == "questions":
-        from dataclasses import replace
-
         passages = [replace(passages[0], questions=passages[0].questions + ("one more?",)), *passages[1:]]
         assert adapt.fingerprint("base", passages) != before
     else:
-        assert adapt.fingerprint("base", passages, adapt.Training(seed=1)) != before
+        assert adapt.fingerprint("base", passages, training=adapt.Training(seed=1)) != before
+
+
+def test_a_change_of_the_questions_no_passage_answers_changes_the_fingerprint(project_index):
+    passages = project_index.passages
+    assert adapt.fingerprint("base", passages, ["when are the bins collected?"]) != adapt.fingerprint(
+        "base", passages, ["how do I renew my parking permit?"]
+    )
+
+
+def test_questions_no_passage_answers_are_trained_away_from_the_passages(tmp_path):
+    """With the "no passage" column, the questions no passage answers end further below the
+    passage questions' own passages than when training sees passage questions alone: the gap a
+    threshold can fall into is wider."""
+    base = settings().model_path()
+    strong = adapt.Training(epochs=3, batch_size=4, learning_rate=1e-4, frozen_layers=3)
+    with_declined, without = tmp_path / "with", tmp_path / "without"
+    adapt.train(base, EXAMPLES, DECLINED, with_declined, strong)
+    adapt.train(base, EXAMPLES, DECLINED, without, replace(strong, none_below=None))
+    questions, passages = zip(*EXAMPLES)
+
+    def gap(path):
+        answered = (embed(path, questions) * embed(path, passages)).sum(axis=1).min()
+        declined = (embed(path, DECLINED) @ embed(path, passages).T).max()
+        return answered - declined
+
+    assert gap(with_declined) > gap(without)

@@ -143,11 +143,11 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
 
 def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
     """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
-    0.832 hit@1 (89 of 107) and 0.80 rejection (20 of 25). The floors allow one question less each."""
+    0.841 hit@1 (90 of 107) and 0.84 rejection (21 of 25). The floors allow one question less each."""
     results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.82, f"hit@1 {hybrid.hit1:.3f}"
-    assert hybrid.rejection >= 0.76, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.hit1 >= 0.83, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.8, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
         assert hybrid.hit1 > results[method].hit1, method
 
