@@ -80,19 +80,36 @@ def remember(question: str | None, passages: list[Passage]) -> list[dict]:
     return events
 
 
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_covered: bool = False):
+    """Quotes the guidance on the latest message; says it is not covered (and records it), or,
+    with `only_if_covered`, sends nothing and returns None."""
+    question = tracker.latest_message.get("text") or ""
+    council, events = member_council(tracker)
+    result = answer(searcher(), question, council=council)
+    if only_if_covered and not result.covered:
+        return None
+    reply = result.reply()
+    send(dispatcher, reply, ANSWER_BUTTONS if result.covered else None)
+    if not result.covered and question.strip():
+        feedback().record(tracker.sender_id, "not_covered", question, [])
+    return events + remember(question, reply.passages)
+
+
+def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """A message the NLU only guessed was setting the council or starting a quiz ("Who is the
+    Cambridgeshire report from?") is answered from the guidance when the guidance covers it."""
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
+    if confidence is None or confidence >= settings().nlu_sure:
+        return None
+    return answer_question(dispatcher, tracker, only_if_covered=True)
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        question = tracker.latest_message.get("text") or ""
-        council, events = member_council(tracker)
-        result = answer(searcher(), question, council=council)
-        reply = result.reply()
-        send(dispatcher, reply, ANSWER_BUTTONS if result.covered else None)
-        if not result.covered and question.strip():
-            feedback().record(tracker.sender_id, "not_covered", question, [])
-        return events + remember(question, reply.passages)
+        return answer_question(dispatcher, tracker)
 
 
 class ActionSetCouncil(Action):
@@ -100,6 +117,9 @@ class ActionSetCouncil(Action):
         return "action_set_council"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = answered_instead(dispatcher, tracker)
+        if answered is not None:
+            return answered
         councils = searcher().councils()
         said = next(tracker.get_latest_entity_values("council"), None)
         key = (said or "").lower()
@@ -209,6 +229,9 @@ class ActionQuizStart(Action):
         return "action_quiz_start"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = answered_instead(dispatcher, tracker)
+        if answered is not None:
+            return answered
         council, events = member_council(tracker)
         state = quiz.start(quiz_content(), council, settings().quiz_length)
         dispatcher.utter_message(

@@ -28,6 +28,9 @@ class Settings:
     # Fused search score below which the best passage is not relevant enough to quote
     # (chosen on tests/data/questions.yml with `bot eval`; see bot/search.py).
     min_score: float
+    # Below this NLU confidence, a message taken for setting the council or starting a quiz is
+    # answered from the guidance instead when the guidance covers it (actions/actions.py).
+    nlu_sure: float
     # How many passages from other councils may follow the best one.
     max_other_councils: int
     # Ratings and unanswered questions (bot/feedback.py).
@@ -71,6 +74,7 @@ def settings() -> Settings:
         model=os.environ.get("BOT_MODEL", BUNDLED_MODEL),
         adapt_model=os.environ.get("BOT_ADAPT_MODEL", "1").strip().lower() not in ("0", "false", "no", "off"),
         min_score=float(os.environ.get("BOT_MIN_SCORE", "0.58")),
+        nlu_sure=float(os.environ.get("BOT_NLU_SURE", "0.8")),
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),
         max_message_chars=int(os.environ.get("BOT_MAX_MESSAGE_CHARS", "2000")),

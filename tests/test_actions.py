@@ -17,13 +17,13 @@ def store(tmp_path, monkeypatch):
     return store
 
 
-def tracker(text="", intent="ask_guidance", slots=None, metadata=None, entities=None):
+def tracker(text="", intent="ask_guidance", slots=None, metadata=None, entities=None, confidence=0.9):
     return Tracker(
         sender_id="conversation-1",
         slots=slots or {},
         latest_message={
             "text": text,
-            "intent": {"name": intent, "confidence": 0.9},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
             "metadata": metadata or {},
         },
@@ -132,6 +132,44 @@ def test_set_council_remembers_the_council(text, entity, expected):
 def test_an_unknown_council_is_asked_about():
     texts, _, _, slots = run(actions.ActionSetCouncil, "I'm on Atlantis council", "set_council")
     assert slots == {} and "Which is your council?" in texts[0]
+
+
+WHO_FROM = "Who is the Cambridgeshire report from?"
+CAMBS = [{"entity": "council", "value": "cambridgeshire"}]
+
+
+def test_a_question_only_guessed_to_set_the_council_is_answered_from_the_guidance():
+    texts, payloads, buttons, slots = run(
+        actions.ActionSetCouncil, WHO_FROM, "set_council", entities=CAMBS, confidence=0.62
+    )
+    shown = passage(payloads[0]["quotes"][0]["passage_id"])
+    assert texts[0].startswith(f"“{shown.text}”") and shown.document.council.key == "cambridgeshire"
+    assert "Monitoring Officer" in shown.text
+    assert "council" not in slots and slots["last_question"] == WHO_FROM
+    assert buttons == ["Full section", "Other councils", "Helpful", "Not helpful"]
+
+
+@pytest.mark.parametrize(
+    "text, confidence",
+    [
+        ("actually I'm from Cambs", 0.62),  # unsure, but the guidance has nothing to quote
+        (WHO_FROM, 0.95),  # the NLU is sure
+    ],
+)
+def test_the_council_is_set_when_the_nlu_is_sure_or_the_guidance_does_not_cover_it(text, confidence):
+    texts, _, _, slots = run(
+        actions.ActionSetCouncil, text, "set_council", entities=CAMBS, confidence=confidence
+    )
+    assert slots == {"council": "cambridgeshire"} and "Cambridgeshire County Council" in texts[0]
+
+
+def test_a_question_only_guessed_to_start_a_quiz_is_answered_and_a_quiz_request_starts_one():
+    leaflet = "Is there a quick leaflet I can read?"
+    texts, _, _, slots = run(actions.ActionQuizStart, leaflet, "quiz_start", confidence=0.58)
+    assert "leaflet" in texts[0].lower() and texts[0].startswith("“") and "quiz" not in slots
+    asked = "can we do the quiz thing"
+    texts, _, _, slots = run(actions.ActionQuizStart, asked, "quiz_start", confidence=0.6)
+    assert texts[0].startswith("Here is a short quiz") and slots["quiz"]
 
 
 # --------------------------------------------------------------------------- follow-ups
