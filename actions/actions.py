@@ -112,6 +112,21 @@ class ActionAnswerQuestion(Action):
         return answer_question(dispatcher, tracker)
 
 
+class ActionHelp(Action):
+    """What the assistant can do; but a request for help that the guidance answers ("what do
+    you know about purdah?") is answered from it."""
+
+    def name(self) -> str:
+        return "action_help"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = answer_question(dispatcher, tracker, only_if_covered=True)
+        if answered is not None:
+            return answered
+        dispatcher.utter_message(response="utter_help")
+        return []
+
+
 class ActionSetCouncil(Action):
     def name(self) -> str:
         return "action_set_council"

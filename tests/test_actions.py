@@ -1,10 +1,12 @@
 """Every custom action, run as the action server runs it, with rasa-sdk's dispatcher."""
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.actions as actions
+from bot.config import PROJECT_ROOT
 from bot.feedback import FeedbackStore
 
 PLANNING = "Can I tweet my view on a planning application before the committee decides?"
@@ -109,6 +111,31 @@ def test_empty_message_is_not_covered_rather_than_an_error(store):
     texts, payloads, _, _ = run(actions.ActionAnswerQuestion, "")
     assert payloads[0]["type"] == "not_covered" and texts
     assert store.entries() == []
+
+
+# --------------------------------------------------------------------------- help
+
+
+def nlu_examples(intent: str) -> list[str]:
+    data = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "basics.yml").read_text(encoding="utf-8"))
+    block = next(b for b in data["nlu"] if b.get("intent") == intent)
+    return [line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
+
+
+def test_every_request_for_help_the_nlu_learns_from_gets_the_help_reply():
+    examples = nlu_examples("help")
+    assert len(examples) >= 10
+    for text in examples:
+        dispatcher = CollectingDispatcher()
+        events = actions.ActionHelp().run(dispatcher, tracker(text, "help"), {})
+        assert dispatcher.messages == [dict(dispatcher.messages[0], response="utter_help")], text
+        assert events == []
+
+
+def test_a_request_for_help_that_the_guidance_answers_is_answered_from_it():
+    texts, payloads, buttons, slots = run(actions.ActionHelp, "what do you know about libel?", "help")
+    assert texts[0].startswith("“") and "untrue statement" in texts[0]
+    assert payloads[0]["type"] == "answer" and "Helpful" in buttons and slots["last_passages"]
 
 
 # --------------------------------------------------------------------------- council
