@@ -198,6 +198,7 @@ def every_reply_type(fake):
     }
 
 
+@pytest.mark.browser  # renders the cards in Chromium
 def test_every_reply_type_is_one_valid_card_whose_quotes_render_verbatim(servers, fake_botframework):
     replies = every_reply_type(fake_botframework)
     cards = {name: card_of(reply) for name, reply in replies.items()}

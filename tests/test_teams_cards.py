@@ -7,6 +7,8 @@ import pytest
 from adaptive_cards import card_renderer
 from channels.cards import NOT_ADDRESSED, turn_card
 
+pytestmark = pytest.mark.browser  # renders the cards in Chromium
+
 # Every construct Markdown could take from a passage: emphasis, a link, HTML, an entity, a
 # backslash, a table cell, strikethrough, Adaptive Cards' date function, and, at the start of a
 # line, a numbered item, a bullet, a heading, a quote and a setext underline.
