@@ -104,12 +104,13 @@ def report(runs: list[dict], cores: int, measured: str) -> list[str]:
         "",
         f"The curve, at 50 members by Rasa servers: {curve}. Every message takes a Rasa server's "
         "time, a guidance question an action server's too, and PostgreSQL, Redis, HAProxy and the "
-        "simulated members take their share, all on the same cores. A Rasa server works on one "
-        "message at a time, so a second one adds throughput only while a core is left idle; here "
-        f"the {cores} cores are already busy with one Rasa server and the rest, so the curve is flat "
-        "within the noise of a shared machine and further servers add memory, not speed. What "
-        "they do give on one machine is a service that outlives a crashed server. More throughput "
-        "takes more cores: servers on more machines (docs/cluster.md, Sizing).",
+        f"simulated members take their share, all on the same {cores} cores. A Rasa server works "
+        "on one message at a time, so it keeps at most one core busy: a second server adds "
+        "throughput while a core is left idle, and once the cores are busy (with the servers, the "
+        "stores and the simulated members) further servers add memory, not speed. On a machine "
+        "busy with other work the curve flattens sooner. What more servers always give is a "
+        "service that outlives a crashed server. Beyond that, more throughput takes more cores: "
+        "servers on more machines (docs/cluster.md, Sizing).",
         "",
     ]
     return lines
