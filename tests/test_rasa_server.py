@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Two custom actions' calls to an action server: through how many connections do they go?
@@ -37,6 +39,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow  # starts a Python process that imports Rasa (about 5 s)
 def test_custom_actions_reuse_the_connection_to_the_action_server():
     result = subprocess.run(
         [sys.executable, "-c", TWO_ACTIONS], cwd=ROOT, capture_output=True, text=True, timeout=300

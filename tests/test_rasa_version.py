@@ -32,6 +32,7 @@ def test_each_module_that_changes_rasa_checks_its_release(module, monkeypatch):
         importlib.reload(sys.modules[module])
 
 
+@pytest.mark.slow  # starts a Python process that imports Rasa (about 5 s)
 def test_the_rasa_server_script_checks_its_release():
     under_another_rasa = (
         "from importlib import metadata; import runpy; metadata.version = lambda name: '0.0.0'; "

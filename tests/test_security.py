@@ -105,6 +105,7 @@ def test_no_private_keys_or_passwords_are_committed():
             assert not secret.search(text), f"{name} seems to hold a secret"
 
 
+@pytest.mark.slow  # starts a Python process that imports Rasa (about 5 s)
 def test_a_short_api_token_is_refused_with_a_clear_message():
     result = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "scripts/rasa_server.py"],
