@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import quiz, search
-from bot.answer import DEFAULT_CONTACTS, Reply, answer, compare, full_section, source
+from bot.answer import DEFAULT_CONTACTS, Reply, answer, asks, compare, full_section, source
 from bot.config import settings
 from bot.corpus import Passage
 from bot.feedback import FeedbackStore
@@ -140,6 +140,12 @@ class ActionSetCouncil(Action):
         key = (said or "").lower()
         if key not in councils:
             key = searcher().named_council(tracker.latest_message.get("text") or "") or ""
+        last_question = tracker.get_slot("last_question")
+        if key in councils and last_question and asks(tracker.latest_message.get("text") or ""):
+            # "What does Broxtowe say?" after an answer: that council's words on the last question.
+            reply = compare(searcher(), last_question, only=key)
+            send(dispatcher, reply)
+            return remember(None, reply.passages) if reply.passages else []
         if key not in councils:
             names = ", ".join(c.name for c in councils.values())
             dispatcher.utter_message(text=f"I have guidance from {names}. Which is your council?")

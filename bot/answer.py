@@ -137,16 +137,27 @@ def full_section(passages: list[Passage], shown: Passage) -> Reply:
     )
 
 
-def compare(searcher: Searcher, question: str, exclude: str | None = None) -> Reply:
-    """What each council (but `exclude`) says on the question: its best relevant passage, or
-    plainly that its documents here do not address it."""
+# How a message that names a council asks what that council says ("what about Broxtowe?"),
+# rather than telling the member's own council ("Broxtowe").
+QUESTION_OPENERS = frozenset("what what's whats does do how and is which any".split())
+
+
+def asks(message: str) -> bool:
+    """Whether a message is put as a question: it ends with "?" or opens with a question word."""
+    first = message.lower().replace("’", "'").split()[:1]
+    return message.rstrip().endswith("?") or bool(first and first[0].strip(",") in QUESTION_OPENERS)
+
+
+def compare(searcher: Searcher, question: str, exclude: str | None = None, only: str | None = None) -> Reply:
+    """What each council (but `exclude`; or `only` that one) says on the question: its best
+    relevant passage, or plainly that its documents here do not address it."""
     threshold = settings().min_score
     topic = searcher.vocabulary.compared_topic(question)
     on_topic = searcher.on_topic(topic)
     best = searcher.best_per_council(topic)
     messages, rows, quoted = [], [], []
     for key, council in searcher.councils().items():
-        if key == exclude:
+        if key == exclude or only not in (None, key):
             continue
         hit = best.get(key)
         if on_topic and hit and hit.relevance >= threshold:

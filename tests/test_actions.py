@@ -190,6 +190,26 @@ def test_the_council_is_set_when_the_nlu_is_sure_or_the_guidance_does_not_cover_
     assert slots == {"council": "cambridgeshire"} and "Cambridgeshire County Council" in texts[0]
 
 
+@pytest.mark.parametrize("text", ["what does Broxtowe say?", "And Broxtowe", "what about Broxtowe"])
+def test_asking_about_a_council_after_an_answer_quotes_it_on_the_last_question(text):
+    slots = answered(PLANNING)
+    entities = [{"entity": "council", "value": "broxtowe"}]
+    texts, payloads, _, events = run(actions.ActionSetCouncil, text, "set_council", slots, entities=entities)
+    assert len(texts) == 1 and texts[0].startswith("Broxtowe Borough Council:\n“")
+    assert "predetermination" in texts[0].lower()
+    assert [row["council"] for row in payloads[0]["councils"]] == ["Broxtowe Borough Council"]
+    assert "council" not in events and events["last_passages"] == [payloads[0]["councils"][0]["passage_id"]]
+
+
+def test_naming_a_council_after_an_answer_without_asking_sets_it():
+    slots = answered(PLANNING)
+    entities = [{"entity": "council", "value": "broxtowe"}]
+    texts, _, _, events = run(
+        actions.ActionSetCouncil, "I'm a Broxtowe councillor", "set_council", slots, entities=entities
+    )
+    assert events == {"council": "broxtowe"} and texts[0].startswith("Thank you.")
+
+
 def test_a_question_only_guessed_to_start_a_quiz_is_answered_and_a_quiz_request_starts_one():
     leaflet = "Is there a quick leaflet I can read?"
     texts, _, _, slots = run(actions.ActionQuizStart, leaflet, "quiz_start", confidence=0.58)
