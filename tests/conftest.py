@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 apply_environment_defaults()  # before any test module loads Rasa or a model
 
+# The servers are stopped with Ctrl-C (SIGINT), as at a terminal. A test run started in the
+# background of a non-interactive shell (as some CI runners start jobs) has SIGINT ignored, which
+# every process it starts inherits, and bash cannot trap a signal ignored on entry: Ctrl-C would
+# then never reach scripts/run.sh. Its default handling is restored for the processes started here.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 @pytest.fixture(scope="session")
 def encoder():
