@@ -114,7 +114,7 @@ class ActionAnswerQuestion(Action):
 
 class ActionHelp(Action):
     """What the assistant can do; but a request for help that the guidance answers ("what do
-    you know about purdah?") is answered from it."""
+    you know about libel?") is answered from it."""
 
     def name(self) -> str:
         return "action_help"
