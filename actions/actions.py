@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import quiz, search
-from bot.answer import DEFAULT_CONTACTS, Reply, answer, asks, compare, full_section, source
+from bot.answer import DEFAULT_CONTACTS, Reply, answer, compare, full_section, is_question, source
 from bot.config import settings
 from bot.corpus import Passage
 from bot.feedback import FeedbackStore
@@ -71,6 +71,12 @@ def send(dispatcher: CollectingDispatcher, reply: Reply, buttons: list[dict] | N
         last = i == len(reply.messages) - 1
         dispatcher.utter_message(text=text, buttons=buttons if last and buttons else None)
     dispatcher.utter_message(json_message=reply.payload)
+
+
+def send_follow_up(dispatcher: CollectingDispatcher, reply: Reply) -> list[dict]:
+    """Sends a follow-up's reply and remembers what it quotes, for the next follow-up."""
+    send(dispatcher, reply)
+    return remember(None, reply.passages) if reply.passages else []
 
 
 def remember(question: str | None, passages: list[Passage]) -> list[dict]:
@@ -136,16 +142,15 @@ class ActionSetCouncil(Action):
         if answered is not None:
             return answered
         councils = searcher().councils()
+        text = tracker.latest_message.get("text") or ""
         said = next(tracker.get_latest_entity_values("council"), None)
         key = (said or "").lower()
         if key not in councils:
-            key = searcher().named_council(tracker.latest_message.get("text") or "") or ""
+            key = searcher().named_council(text) or ""
         last_question = tracker.get_slot("last_question")
-        if key in councils and last_question and asks(tracker.latest_message.get("text") or ""):
+        if key in councils and last_question and is_question(text):
             # "What does Broxtowe say?" after an answer: that council's words on the last question.
-            reply = compare(searcher(), last_question, only=key)
-            send(dispatcher, reply)
-            return remember(None, reply.passages) if reply.passages else []
+            return send_follow_up(dispatcher, compare(searcher(), last_question, only=key))
         if key not in councils:
             names = ", ".join(c.name for c in councils.values())
             dispatcher.utter_message(text=f"I have guidance from {names}. Which is your council?")
@@ -164,9 +169,7 @@ class ActionFullSection(Action):
         shown = last_shown(tracker, dispatcher, "show you the whole section its answer comes from")
         if not shown:
             return []
-        reply = full_section(searcher().index.passages, shown)
-        send(dispatcher, reply)
-        return remember(None, reply.passages)
+        return send_follow_up(dispatcher, full_section(searcher().index.passages, shown))
 
 
 class ActionOtherCouncils(Action):
@@ -178,8 +181,7 @@ class ActionOtherCouncils(Action):
         if not shown:
             return []
         reply = compare(searcher(), tracker.get_slot("last_question"), exclude=shown.document.council.key)
-        send(dispatcher, reply)
-        return remember(None, reply.passages) if reply.passages else []
+        return send_follow_up(dispatcher, reply)
 
 
 class ActionCompareCouncils(Action):

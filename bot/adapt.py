@@ -20,12 +20,11 @@ import hashlib
 import json
 import logging
 import random
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import cached
 from bot.corpus import Passage
 
 log = logging.getLogger(__name__)
@@ -80,19 +79,14 @@ def adapted(
     target = cache / fingerprint(base_model, passages, declined, training)[:16]
     if (target / COMPLETE).exists():
         return target
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".adapting-", dir=cache))
+    staging = cached.staging(cache, ".adapting-")
     started = time.perf_counter()
     count = train(base_model, pairs(passages), list(declined), staging, training)
     seconds = round(time.perf_counter() - started, 1)
     (staging / COMPLETE).write_text(
         json.dumps({"base_model": base_model, "pairs": count, "seconds": seconds})
     )
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    for old in cache.iterdir():  # models of earlier corpora are not needed any more
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
+    cached.publish(staging, target)
     log.info("embedding model adapted on %d questions in %.0fs", count, seconds)
     return target
 

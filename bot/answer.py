@@ -142,7 +142,7 @@ def full_section(passages: list[Passage], shown: Passage) -> Reply:
 QUESTION_OPENERS = frozenset("what what's whats does do how and is which any".split())
 
 
-def asks(message: str) -> bool:
+def is_question(message: str) -> bool:
     """Whether a message is put as a question: it ends with "?" or opens with a question word."""
     first = message.lower().replace("’", "'").split()[:1]
     return message.rstrip().endswith("?") or bool(first and first[0].strip(",") in QUESTION_OPENERS)

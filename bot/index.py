@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import query_encoder
+from bot.cached import checksum
 from bot.config import Settings, apply_environment_defaults, settings
 from bot.corpus import (
     METADATA_FILE,
@@ -120,10 +121,6 @@ class Dense:
     scores: np.ndarray
     nearest_question: float
     nearest_not_covered: float | None = None  # None if there are none
-
-
-def _checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Encoder:
@@ -289,7 +286,7 @@ def build(config: Settings | None = None, encoder: Encoder | None = None) -> dic
         "not_covered": len(corpus.not_covered),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 2),
-        "checksums": {name: _checksum(staging / name) for name in (PASSAGES, VECTORS)},
+        "checksums": {name: checksum(staging / name) for name in (PASSAGES, VECTORS)},
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     # Swap the finished index into place; a crash before this leaves the old one untouched.
@@ -317,7 +314,7 @@ def _model_checksum(path: str) -> str | None:
     """The checksum of a model's weights, if it is a directory of this project's (an adapted
     model); the configured model belongs to its package and is not checked."""
     weights = Path(path) / "model.safetensors"
-    return _checksum(weights) if weights.exists() and ADAPTED in Path(path).parts else None
+    return checksum(weights) if weights.exists() and ADAPTED in Path(path).parts else None
 
 
 def problem(config: Settings | None = None) -> str | None:
@@ -335,7 +332,7 @@ def problem(config: Settings | None = None) -> str | None:
         return "the corpus, the parser or the model has changed"
     for name in (PASSAGES, VECTORS):
         path = config.index_dir / name
-        if not path.exists() or _checksum(path) != checksums.get(name):
+        if not path.exists() or checksum(path) != checksums.get(name):
             return f"{name} is missing or damaged"
     encoder = manifest.get("encoder")
     if not encoder or (manifest.get("encoder_checksum") and not Path(encoder).is_dir()):

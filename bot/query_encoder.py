@@ -17,21 +17,18 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from bot import cached
 
 log = logging.getLogger(__name__)
 
 MODEL = "model.onnx"
 TOKENIZER = "tokenizer.json"
 COMPLETE = "exported.json"  # written last: a directory without it is unfinished
-
-
-def checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def fingerprint(model_dir: Path) -> str:
@@ -50,16 +47,13 @@ def exported(model_dir: str | Path, cache: Path) -> Path:
     target = cache / fingerprint(model_dir)[:16]
     if problem(target) is None:
         return target
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".exporting-", dir=cache))
+    staging = cached.staging(cache, ".exporting-")
     staging.chmod(0o755)
     details = export(model_dir, staging)
-    (staging / COMPLETE).write_text(json.dumps({**details, "checksum": checksum(staging / MODEL)}, indent=1))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    for old in cache.iterdir():  # exports of earlier models are not needed any more
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
+    (staging / COMPLETE).write_text(
+        json.dumps({**details, "checksum": cached.checksum(staging / MODEL)}, indent=1)
+    )
+    cached.publish(staging, target)
     log.info("question encoder exported to %s", target)
     return target
 
@@ -70,7 +64,7 @@ def problem(directory: Path) -> str | None:
         details = json.loads((directory / COMPLETE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "the question encoder has not been exported"
-    if not (directory / TOKENIZER).exists() or checksum(directory / MODEL) != details.get("checksum"):
+    if not (directory / TOKENIZER).exists() or cached.checksum(directory / MODEL) != details.get("checksum"):
         return "the question encoder is damaged"
     return None
 
