@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import quiz, search
-from bot.answer import DEFAULT_CONTACTS, Reply, answer, compare, full_section, is_question, source
+from bot.answer import DEFAULT_CONTACTS, Reply, answer_in_context, compare, full_section, is_question, source
 from bot.config import settings
 from bot.corpus import Passage
 from bot.feedback import FeedbackStore
@@ -91,14 +91,14 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_
     with `only_if_covered`, sends nothing and returns None."""
     question = tracker.latest_message.get("text") or ""
     council, events = member_council(tracker)
-    result = answer(searcher(), question, council=council)
+    result = answer_in_context(searcher(), question, tracker.get_slot("last_question"), council=council)
     if only_if_covered and not result.covered:
         return None
     reply = result.reply()
     send(dispatcher, reply, ANSWER_BUTTONS if result.covered else None)
     if not result.covered and question.strip():
         feedback().record(tracker.sender_id, "not_covered", question, [])
-    return events + remember(question, reply.passages)
+    return events + remember(result.question, reply.passages)
 
 
 def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:

@@ -104,6 +104,25 @@ def answer(searcher: Searcher, question: str, council: str | None = None, k: int
     return Answer(question, best, others, contacts=contacts)
 
 
+def answer_in_context(
+    searcher: Searcher, message: str, last_question: str | None, council: str | None = None
+) -> Answer:
+    """The answer to a message in a conversation. One that carries on from the last question
+    ("what about on Twitter?" after "can I comment on a planning application on Facebook?") is
+    answered as the last question with it added, when the two together find a passage more
+    relevant than each finds on its own, on average; else it is answered alone ("what about
+    libel?" finds the libel passage). The answer's question is then the two together."""
+    alone = answer(searcher, message, council)
+    if not last_question or not searcher.continues(message):
+        return alone
+    together = answer(searcher, f"{last_question} {message}", council)
+    if not together.covered:
+        return alone
+    parts = [searcher.search(text, 1, council=council) for text in (message, last_question)]
+    on_their_own = sum(hits[0].relevance if hits else 0.0 for hits in parts) / 2
+    return together if together.best.relevance > on_their_own else alone
+
+
 # --------------------------------------------------------------------------- follow-ups
 
 

@@ -79,6 +79,13 @@ class Weights:
     # the development set, when it was chosen, 0.1 with a threshold of 0.54 quoted 0.912 of
     # first passages correctly at 0.916 rejection, against 0.872 at 0.925 without it.
     asking: float = 0.1
+    # A message of at most this many words that opens with a `continuing` phrase of the
+    # vocabulary ("what about on Twitter?") is searched together with the last question.
+    follow_on_words: int = 8
+    # Unless, without a topic word, it is at least this close (cosine) to a question the guidance
+    # does not answer, and closer to it than to every question a passage answers ("what about
+    # my council tax?"): then it has turned to something else.
+    follow_on_elsewhere: float = 0.5
 
 
 @lru_cache(maxsize=4)
@@ -107,10 +114,16 @@ class Vocabulary:
     about online conduct at all, from `corpus/vocabulary.yml`."""
 
     def __init__(
-        self, synonyms: dict[str, str], topics: str = "", asking: list[str] = (), comparing: list[str] = ()
+        self,
+        synonyms: dict[str, str],
+        topics: str = "",
+        asking: list[str] = (),
+        comparing: list[str] = (),
+        continuing: list[str] = (),
     ):
         self.topics = set(stems(words(topics)))
         self.asking = {tuple(words(phrase)) for phrase in asking}
+        self.continuing = {tuple(words(phrase)) for phrase in continuing}
         # Longest first, so "how do the councils differ on" goes before "councils".
         self.comparing = [
             re.compile(rf"\b{re.escape(phrase.lower())}\b")
@@ -138,13 +151,13 @@ class Vocabulary:
         if not isinstance(topics, str):
             raise CorpusError(f"{path}{line_of(data, 'topics')}: 'topics' must be words separated by spaces")
         phrases = {}
-        for key in ("asking", "comparing"):
+        for key in ("asking", "comparing", "continuing"):
             phrases[key] = data.get(key) or []
             if not isinstance(phrases[key], list) or not all(
                 isinstance(a, str) and words(a) for a in phrases[key]
             ):
                 raise CorpusError(f"{path}{line_of(data, key)}: '{key}' must be a list of phrases")
-        return cls(dict(synonyms), topics, phrases["asking"], phrases["comparing"])
+        return cls(dict(synonyms), topics, phrases["asking"], phrases["comparing"], phrases["continuing"])
 
     def compared_topic(self, question: str) -> str:
         """What a question comparing the councils is about: the question without its
@@ -164,6 +177,13 @@ class Vocabulary:
             for phrase in self.asking
             for i in range(len(tokens) - len(phrase) + 1)
         )
+
+    def continues(self, message: str, most_words: int) -> bool:
+        """Whether a message carries on from the last question rather than asking a new one:
+        it opens with one of the `continuing` phrases ("what about ...", "and if ...") and has
+        at most `most_words` words ("what about on Twitter?")."""
+        tokens = words(message)
+        return len(tokens) <= most_words and any(tuple(tokens[: len(p)]) == p for p in self.continuing)
 
     def expand(self, question: str) -> str:
         """The question with the guidance's words added. Longer phrases are matched first and
@@ -236,10 +256,23 @@ class Searcher:
             return False
         if not self.vocabulary.topics:
             return True
-        asked = stems([self.spelling(w) for w in words(question)])
-        return (
-            bool(set(asked) & self.vocabulary.topics) or dense.nearest_question >= self.weights.close_question
-        )
+        return self.has_topic_word(question) or dense.nearest_question >= self.weights.close_question
+
+    def has_topic_word(self, question: str) -> bool:
+        """Whether the question has a word of the vocabulary's `topics` (spelling corrected)."""
+        return bool(set(stems([self.spelling(w) for w in words(question)])) & self.vocabulary.topics)
+
+    def continues(self, message: str) -> bool:
+        """Whether a message carries on from the last question ("what about on Twitter?", "and
+        if they said yes?"): it is put as a continuation (Vocabulary.continues), and has not
+        turned to something the guidance does not answer ("what about my council tax?")."""
+        if not self.vocabulary.continues(message, self.weights.follow_on_words):
+            return False
+        if self.has_topic_word(message):
+            return True
+        dense = self.index.dense(self.prepare(message))
+        declined = dense.nearest_not_covered
+        return declined is None or declined < max(dense.nearest_question, self.weights.follow_on_elsewhere)
 
     def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
         """Whether the best hit answers the question well enough to be quoted: its relevance

@@ -231,6 +231,28 @@ def answered(question=PLANNING, **kwargs):
     }
 
 
+@pytest.mark.parametrize("text", ["what about on Twitter?", "and if I'm not on the committee?"])
+def test_a_message_carrying_on_from_the_last_question_is_answered_with_it(text):
+    alone, _, _, _ = run(actions.ActionAnswerQuestion, text)
+    assert "predetermination" not in " ".join(alone).lower()
+    texts, payloads, buttons, slots = run(actions.ActionAnswerQuestion, text, slots=answered(PLANNING))
+    assert "predetermination" in texts[0].lower() and buttons
+    assert slots["last_question"] == f"{PLANNING} {text}" == payloads[0]["question"]
+
+
+def test_a_message_carrying_on_to_something_the_guidance_does_not_answer_is_not_covered(store):
+    tax = "what about my council tax?"
+    texts, payloads, _, slots = run(actions.ActionAnswerQuestion, tax, slots=answered())
+    assert payloads[0]["type"] == "not_covered" and "does not cover" in texts[0]
+    assert slots["last_question"] == tax
+
+
+def test_a_follow_on_that_finds_a_better_passage_on_its_own_is_answered_alone():
+    texts, payloads, _, slots = run(actions.ActionAnswerQuestion, "what about libel?", slots=answered())
+    assert "libel" in payloads[0]["quotes"][0]["text"].lower() and "predetermination" not in texts[0].lower()
+    assert slots["last_question"] == "what about libel?"
+
+
 def test_full_section_shows_every_passage_of_the_section_in_order():
     slots = answered("What are the legal issues around libel?", slots={"council": "broxtowe"})
     shown = passage(slots["last_passages"][0])

@@ -32,6 +32,15 @@ def test_question_over_rest_gets_a_quoted_cited_passage(servers):
     assert [q["text"] for q in payloads[0]["quotes"]][0] == passage.text
 
 
+def test_a_follow_on_question_is_answered_in_the_conversations_context(servers):
+    planning = "Can I tweet my view on a planning application before the committee decides?"
+    say("integration-follow-on", planning)
+    replies = say("integration-follow-on", "what about on Facebook?")
+    assert "predetermination" in replies[0]["text"].lower(), replies
+    other = say("integration-follow-on-alone", "what about on Facebook?")
+    assert "predetermination" not in other[0]["text"].lower(), other
+
+
 def test_greeting_gets_a_fixed_reply(servers):
     replies = say("integration-greeting", "hello")
     assert replies and "social media" in replies[0]["text"]

@@ -247,3 +247,20 @@ def test_the_not_covered_file_names_file_and_line_of_a_mistake(tmp_path):
     path.write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"not_covered\.yml: must hold 'questions:'"):
         load_not_covered(path)
+
+
+def test_a_short_message_opening_with_a_continuing_phrase_carries_on():
+    vocabulary = Vocabulary({}, continuing=["what about", "and"])
+    assert vocabulary.continues("What about on Twitter?", 8)
+    assert vocabulary.continues("and if they said yes?", 8)
+    assert not vocabulary.continues("Anderson asked me to post it", 8)  # whole words only
+    assert not vocabulary.continues("Can I post a photo? And what about video?", 8)  # opening only
+    assert not vocabulary.continues("and what about the photos I took of the residents at the fete?", 8)
+
+
+@pytest.mark.parametrize(
+    "message, continues",
+    [("what about on Twitter?", True), ("and if they said yes?", True), ("what about council tax?", False)],
+)
+def test_a_follow_on_carries_on_unless_it_turns_away_from_the_guidance(searcher, message, continues):
+    assert searcher.continues(message) is continues
