@@ -1,9 +1,11 @@
 """Hybrid search: the right passage first for questions as councillors write them."""
 
+import dataclasses
 import io
 import json
 from contextlib import redirect_stdout
 
+import numpy as np
 import pytest
 import yaml
 
@@ -11,7 +13,7 @@ from bot import cli, evaluate
 from bot.config import PROJECT_ROOT as ROOT
 from bot.config import settings
 from bot.corpus import CorpusError, load_corpus, load_not_covered
-from bot.search import METHODS, Vocabulary
+from bot.search import METHODS, Searcher, Vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +23,9 @@ def results(searcher):
 
 @pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
-    """The development set: measured 0.880 hit@1, 0.907 rejection."""
+    """The development set: measured 0.904 hit@1 (226 of 250), 0.907 rejection."""
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.86, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.hit1 >= 0.89, f"hit@1 {hybrid.hit1:.3f}"
     assert hybrid.rejection >= 0.9, f"rejection {hybrid.rejection:.3f}"
     assert hybrid.hit_at(3) >= 0.93
 
@@ -143,10 +145,10 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
 
 def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
     """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
-    0.841 hit@1 (90 of 107) and 0.84 rejection (21 of 25). The floors allow one question less each."""
+    0.850 hit@1 (91 of 107) and 0.84 rejection (21 of 25). The floors allow one question less each."""
     results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.83, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.hit1 >= 0.84, f"hit@1 {hybrid.hit1:.3f}"
     assert hybrid.rejection >= 0.8, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
         assert hybrid.hit1 > results[method].hit1, method
@@ -264,3 +266,16 @@ def test_a_short_message_opening_with_a_continuing_phrase_carries_on():
 )
 def test_a_follow_on_carries_on_unless_it_turns_away_from_the_guidance(searcher, message, continues):
     assert searcher.continues(message) is continues
+
+
+def test_a_question_asking_whether_one_may_ranks_committee_reports_lower(searcher):
+    unweighted = dataclasses.replace(searcher.weights, asking_report=0)
+    plain = Searcher(searcher.index, searcher.vocabulary, unweighted)
+    asking = "is it ok to put the committee report on facebook"
+    reports = np.array([p.document.kind == "report" for p in searcher.passages])
+    lowered = plain.scores(asking).ranking - searcher.scores(asking).ranking
+    assert np.allclose(lowered[reports], searcher.weights.asking_report) and np.allclose(lowered[~reports], 0)
+    assert plain.search(asking, 1)[0].passage.document.kind == "report"  # a front sheet shares its words
+    assert "do not write or report" in searcher.search(asking, 1)[0].passage.text.lower()
+    telling = "what does the committee report say about facebook"
+    assert np.array_equal(plain.scores(telling).ranking, searcher.scores(telling).ranking)
