@@ -23,10 +23,10 @@ def results(searcher):
 
 @pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
-    """The development set: measured 0.904 hit@1 (226 of 250), 0.907 rejection."""
+    """The development set: measured 0.904 hit@1 (226 of 250), 0.935 rejection (100 of 107)."""
     hybrid = results["hybrid"]
     assert hybrid.hit1 >= 0.89, f"hit@1 {hybrid.hit1:.3f}"
-    assert hybrid.rejection >= 0.9, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.rejection >= 0.92, f"rejection {hybrid.rejection:.3f}"
     assert hybrid.hit_at(3) >= 0.93
 
 
@@ -145,11 +145,11 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
 
 def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
     """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
-    0.850 hit@1 (91 of 107) and 0.84 rejection (21 of 25). The floors allow one question less each."""
+    0.832 hit@1 (89 of 107) and 0.92 rejection (23 of 25). The floors allow one question less each."""
     results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.84, f"hit@1 {hybrid.hit1:.3f}"
-    assert hybrid.rejection >= 0.8, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.hit1 >= 0.82, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.88, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
         assert hybrid.hit1 > results[method].hit1, method
 
@@ -279,3 +279,14 @@ def test_a_question_asking_whether_one_may_ranks_committee_reports_lower(searche
     assert "do not write or report" in searcher.search(asking, 1)[0].passage.text.lower()
     telling = "what does the committee report say about facebook"
     assert np.array_equal(plain.scores(telling).ranking, searcher.scores(telling).ranking)
+
+
+def test_words_the_guidance_never_uses_make_a_passage_less_relevant(searcher):
+    assert searcher.unfamiliar("Can I post about the zeppelin race on Facebook?") == ["zeppelin", "race"]
+    assert searcher.unfamiliar("what does Cambs say about posting on facebook") == []  # a council's name
+    unweighted = dataclasses.replace(searcher.weights, unfamiliar_word=0)
+    plain = Searcher(searcher.index, searcher.vocabulary, unweighted)
+    question = "Can I post about the zeppelin race on Facebook?"
+    lowered = plain.scores(question).relevance - searcher.scores(question).relevance
+    assert np.allclose(lowered, 2 * searcher.weights.unfamiliar_word)
+    assert np.array_equal(plain.scores(question).ranking, searcher.scores(question).ranking)
