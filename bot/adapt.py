@@ -42,6 +42,7 @@ class Training:
     learning_rate: float = 2e-5
     scale: float = 20.0  # cosine similarities times this are the logits of the ranking loss
     max_tokens: int = 128  # passages are cut to this many tokens while training
+    chunk: int = 8  # texts embedded together while training (of similar length: less padding)
     frozen_layers: int = 3  # the token embeddings and this many lowest layers are not trained
     # The cosine a passage must beat to answer a question: a question the guidance does not
     # answer (corpus/not_covered.yml) is trained to stay below it for every passage, and a
@@ -91,6 +92,19 @@ def adapted(
     return target
 
 
+def embed(model, texts: list[str], chunk: int):
+    """The texts' normalised vectors from a sentence-transformers model, embedded `chunk` at a
+    time in order of length, so that a short text is not padded to the longest of them all: the
+    same vectors, and while training in under half the time."""
+    import torch
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
+    vectors = torch.cat([model(model.tokenize([texts[i] for i in c]))["sentence_embedding"] for c in chunks])
+    vectors = vectors[torch.argsort(torch.tensor([i for c in chunks for i in c]))]
+    return torch.nn.functional.normalize(vectors, dim=1)
+
+
 def train(
     base_model: str, examples: list[tuple[str, str]], declined: list[str], out: Path, training: Training
 ) -> int:
@@ -111,9 +125,6 @@ def train(
         [p for p in model.parameters() if p.requires_grad], lr=training.learning_rate
     )
 
-    def embed(texts: list[str]):
-        return torch.nn.functional.normalize(model(model.tokenize(texts))["sentence_embedding"], dim=1)
-
     model.train()
     batches = -(-len(examples) // training.batch_size)
     for epoch in range(training.epochs):
@@ -127,7 +138,11 @@ def train(
             extra = unanswered[
                 number * len(unanswered) // batches : (number + 1) * len(unanswered) // batches
             ]
-            logits = embed([*questions, *extra]) @ embed(list(passages)).T * training.scale
+            logits = (
+                embed(model, [*questions, *extra], training.chunk)
+                @ embed(model, list(passages), training.chunk).T
+                * training.scale
+            )
             # Another question of the same passage in the batch is not a wrong answer.
             same = torch.zeros(logits.shape, dtype=torch.bool)
             same[: len(batch)] = torch.tensor([[a == b for b in passages] for a in passages])

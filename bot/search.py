@@ -90,15 +90,13 @@ class Weights:
     # Subtracted from the relevance for each word of the question that the guidance never uses
     # (nor its passage questions, the vocabulary or the councils' names): "hashtags", "Ofcom",
     # "iPhone". A question about something the guidance never mentions needs a closer passage to
-    # be quoted.
+    # be quoted. Only the first `unfamiliar_counted` different such words count: a long message
+    # tells its story in words of its own.
     unfamiliar_word: float = 0.025
+    unfamiliar_counted: int = 2
     # A message of at most this many words that opens with a `continuing` phrase of the
     # vocabulary ("what about on Twitter?") is searched together with the last question.
     follow_on_words: int = 8
-    # Unless, without a topic word, it is at least this close (cosine) to a question the guidance
-    # does not answer, and closer to it than to every question a passage answers ("what about
-    # my council tax?"): then it has turned to something else.
-    follow_on_elsewhere: float = 0.5
 
 
 @lru_cache(maxsize=4)
@@ -287,9 +285,11 @@ class Searcher:
             return False
         if self.has_topic_word(message):
             return True
+        # Without a topic word, it must be nearer a question a passage answers than every question
+        # the guidance does not answer, by the margin the scope check asks of any question.
         dense = self.index.dense(self.prepare(message))
         declined = dense.nearest_not_covered
-        return declined is None or declined < max(dense.nearest_question, self.weights.follow_on_elsewhere)
+        return declined is None or dense.nearest_question - declined >= self.weights.not_covered_margin
 
     def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
         """Whether the best hit answers the question well enough to be quoted: its relevance
@@ -310,7 +310,8 @@ class Searcher:
         the guidance, its passage questions, the vocabulary and the councils' names never use."""
         tokens = [self.spelling(w) for w in words(question)]
         tokens = [t for t in tokens if len(t) > 2 and t.isalpha() and t not in STOPWORDS]
-        return [t for t, stem in zip(tokens, stem_all(tokens)) if stem not in self.familiar_stems]
+        unknown = [t for t, stem in zip(tokens, stem_all(tokens)) if stem not in self.familiar_stems]
+        return list(dict.fromkeys(unknown))  # each once
 
     def councils(self) -> dict[str, Council]:
         return self.index.councils
@@ -339,7 +340,8 @@ class Searcher:
         asks = self.vocabulary.asks(question)
         if method != "bm25":
             dense = self.index.dense_scores(prepared)
-            shift = (w.asking if asks else 0.0) - w.unfamiliar_word * len(self.unfamiliar(question))
+            unfamiliar = min(len(self.unfamiliar(question)), w.unfamiliar_counted)
+            shift = (w.asking if asks else 0.0) - w.unfamiliar_word * unfamiliar
             relevance = dense + shift if shift else dense
         if method == "dense":
             return Scores(dense, relevance)

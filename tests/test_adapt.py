@@ -86,3 +86,15 @@ def test_questions_no_passage_answers_are_trained_away_from_the_passages(tmp_pat
         return answered - declined
 
     assert gap(with_declined) > gap(without)
+
+
+def test_embedding_a_few_texts_at_a_time_gives_the_vectors_of_one_batch():
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(settings().model_path(), device="cpu")
+    texts = [question for question, _ in EXAMPLES] + [passage for _, passage in EXAMPLES] + ["fb?"]
+    with torch.no_grad():
+        whole = torch.nn.functional.normalize(model(model.tokenize(texts))["sentence_embedding"], dim=1)
+        for chunk in (1, 3, len(texts)):
+            assert torch.allclose(adapt.embed(model, texts, chunk), whole, atol=1e-5), chunk

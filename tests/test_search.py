@@ -23,9 +23,9 @@ def results(searcher):
 
 @pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
-    """The development set: measured 0.904 hit@1 (226 of 250), 0.935 rejection (100 of 107)."""
+    """The development set: measured 0.916 hit@1 (229 of 250), 0.935 rejection (100 of 107)."""
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.89, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.hit1 >= 0.91, f"hit@1 {hybrid.hit1:.3f}"
     assert hybrid.rejection >= 0.92, f"rejection {hybrid.rejection:.3f}"
     assert hybrid.hit_at(3) >= 0.93
 
@@ -145,10 +145,10 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
 
 def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
     """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
-    0.832 hit@1 (89 of 107) and 0.92 rejection (23 of 25). The floors allow one question less each."""
+    0.841 hit@1 (90 of 107) and 0.92 rejection (23 of 25). The floors allow one question less each."""
     results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.82, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.hit1 >= 0.83, f"hit@1 {hybrid.hit1:.3f}"
     assert hybrid.rejection >= 0.88, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
         assert hybrid.hit1 > results[method].hit1, method
@@ -254,7 +254,7 @@ def test_the_not_covered_file_names_file_and_line_of_a_mistake(tmp_path):
 def test_a_short_message_opening_with_a_continuing_phrase_carries_on():
     vocabulary = Vocabulary({}, continuing=["what about", "and"])
     assert vocabulary.continues("What about on Twitter?", 8)
-    assert vocabulary.continues("and if they said yes?", 8)
+    assert vocabulary.continues("and if they gave permission?", 8)
     assert not vocabulary.continues("Anderson asked me to post it", 8)  # whole words only
     assert not vocabulary.continues("Can I post a photo? And what about video?", 8)  # opening only
     assert not vocabulary.continues("and what about the photos I took of the residents at the fete?", 8)
@@ -262,7 +262,12 @@ def test_a_short_message_opening_with_a_continuing_phrase_carries_on():
 
 @pytest.mark.parametrize(
     "message, continues",
-    [("what about on Twitter?", True), ("and if they said yes?", True), ("what about council tax?", False)],
+    [
+        ("what about on Twitter?", True),
+        ("and if they gave permission?", True),
+        ("what about council tax?", False),
+        ("what about my bins?", False),
+    ],
 )
 def test_a_follow_on_carries_on_unless_it_turns_away_from_the_guidance(searcher, message, continues):
     assert searcher.continues(message) is continues
@@ -271,7 +276,7 @@ def test_a_follow_on_carries_on_unless_it_turns_away_from_the_guidance(searcher,
 def test_a_question_asking_whether_one_may_ranks_committee_reports_lower(searcher):
     unweighted = dataclasses.replace(searcher.weights, asking_report=0)
     plain = Searcher(searcher.index, searcher.vocabulary, unweighted)
-    asking = "is it ok to put the committee report on facebook"
+    asking = "can I share the report's findings online early?"
     reports = np.array([p.document.kind == "report" for p in searcher.passages])
     lowered = plain.scores(asking).ranking - searcher.scores(asking).ranking
     assert np.allclose(lowered[reports], searcher.weights.asking_report) and np.allclose(lowered[~reports], 0)
