@@ -52,6 +52,7 @@ class Answer:
     best: Hit | None
     others: list[Hit] = field(default_factory=list)
     contacts: str = DEFAULT_CONTACTS
+    relevance: float = 0.0  # of the best passage found, whether or not it is quoted
 
     @property
     def covered(self) -> bool:
@@ -93,15 +94,16 @@ def answer(searcher: Searcher, question: str, council: str | None = None, k: int
     councils = searcher.councils()
     contacts = councils[council].contacts if council in councils else DEFAULT_CONTACTS
     hits = searcher.search(question, CANDIDATES, council=council)
+    relevance = hits[0].relevance if hits else 0.0
     if not searcher.covered(question, hits, config.min_score):
-        return Answer(question, None, contacts=contacts)
+        return Answer(question, None, contacts=contacts, relevance=relevance)
     best, others, seen = hits[0], [], {hits[0].passage.document.council.key}
     for hit in hits[1:]:
         key = hit.passage.document.council.key
         if hit.relevance >= config.min_score and key not in seen and len(others) < max_others:
             others.append(hit)
             seen.add(key)
-    return Answer(question, best, others, contacts=contacts)
+    return Answer(question, best, others, contacts=contacts, relevance=relevance)
 
 
 def answer_in_context(
@@ -116,11 +118,9 @@ def answer_in_context(
     if not last_question or not searcher.continues(message):
         return alone
     together = answer(searcher, f"{last_question} {message}", council)
-    if not together.covered:
-        return alone
-    parts = [searcher.search(text, 1, council=council) for text in (message, last_question)]
-    on_their_own = sum(hits[0].relevance if hits else 0.0 for hits in parts) / 2
-    return together if together.best.relevance > on_their_own else alone
+    before = searcher.search(last_question, 1, council=council)
+    on_their_own = (alone.relevance + (before[0].relevance if before else 0.0)) / 2
+    return together if together.covered and together.relevance > on_their_own else alone
 
 
 # --------------------------------------------------------------------------- follow-ups

@@ -265,17 +265,27 @@ class Searcher:
         the vocabulary's `topics` (with no topics listed, every question has), or it is very close
         to a question a passage answers; and it is not nearer to a question the guidance does
         not answer than to every question a passage answers."""
-        dense = self.index.dense(self.prepare(question))
-        declined = dense.nearest_not_covered
-        if declined is not None and dense.nearest_question - declined < self.weights.not_covered_margin:
+        if not self.nearer_the_guidance(question):
             return False
         if not self.vocabulary.topics:
             return True
-        return self.has_topic_word(question) or dense.nearest_question >= self.weights.close_question
+        nearest = self.index.dense(self.prepare(question)).nearest_question
+        return self.has_topic_word(question) or nearest >= self.weights.close_question
+
+    def nearer_the_guidance(self, question: str) -> bool:
+        """Whether the question is nearer some question a passage answers than every question
+        the guidance does not answer (corpus/not_covered.yml), by `not_covered_margin`."""
+        dense = self.index.dense(self.prepare(question))
+        declined = dense.nearest_not_covered
+        return declined is None or dense.nearest_question - declined >= self.weights.not_covered_margin
+
+    def corrected(self, question: str) -> list[str]:
+        """The question's words, misspellings of the guidance's words corrected."""
+        return [self.spelling(w) for w in words(question)]
 
     def has_topic_word(self, question: str) -> bool:
         """Whether the question has a word of the vocabulary's `topics` (spelling corrected)."""
-        return bool(set(stems([self.spelling(w) for w in words(question)])) & self.vocabulary.topics)
+        return bool(set(stems(self.corrected(question))) & self.vocabulary.topics)
 
     def continues(self, message: str) -> bool:
         """Whether a message carries on from the last question ("what about on Twitter?", "and
@@ -283,13 +293,8 @@ class Searcher:
         turned to something the guidance does not answer ("what about my council tax?")."""
         if not self.vocabulary.continues(message, self.weights.follow_on_words):
             return False
-        if self.has_topic_word(message):
-            return True
-        # Without a topic word, it must be nearer a question a passage answers than every question
-        # the guidance does not answer, by the margin the scope check asks of any question.
-        dense = self.index.dense(self.prepare(message))
-        declined = dense.nearest_not_covered
-        return declined is None or dense.nearest_question - declined >= self.weights.not_covered_margin
+        # Without a topic word, it must pass the margin the scope check asks of any question.
+        return self.has_topic_word(message) or self.nearer_the_guidance(message)
 
     def covered(self, question: str, hits: list[Hit], threshold: float) -> bool:
         """Whether the best hit answers the question well enough to be quoted: its relevance
@@ -308,8 +313,7 @@ class Searcher:
     def unfamiliar(self, question: str) -> list[str]:
         """The question's words (spelling corrected, three letters or more, not stop words) that
         the guidance, its passage questions, the vocabulary and the councils' names never use."""
-        tokens = [self.spelling(w) for w in words(question)]
-        tokens = [t for t in tokens if len(t) > 2 and t.isalpha() and t not in STOPWORDS]
+        tokens = [t for t in self.corrected(question) if len(t) > 2 and t.isalpha() and t not in STOPWORDS]
         unknown = [t for t, stem in zip(tokens, stem_all(tokens)) if stem not in self.familiar_stems]
         return list(dict.fromkeys(unknown))  # each once
 
