@@ -1,9 +1,10 @@
 """Turn the councils' source texts into passages.
 
 A passage is one self-contained piece of a document as its authors structured it (a numbered
-paragraph, a bullet, a paragraph under a heading, a table row or cell) with the section path
-the document itself gives it. Passage text is the source's own words: only whitespace, line
-wrapping and the conversion markup listed in `documents.yml` are repaired.
+paragraph, a bullet, a paragraph under a heading, a table row or cell, or a whole table of short
+cells under a header) with the section path the document itself gives it. Passage text is the
+source's own words: only whitespace, line wrapping and the conversion markup listed in
+`documents.yml` are repaired.
 
 `corpus/documents.yml` describes every file: its council, the documents it holds and the
 layout facts a parser cannot guess (reading order, headings, noise). See that file.
@@ -215,7 +216,7 @@ def _remove_noise(
 class Unit:
     """One structural piece of a block: a heading, a paragraph, a bullet or a table row."""
 
-    kind: str  # heading | paragraph | bullet | row
+    kind: str  # heading | paragraph | bullet | row | table (a whole table of short cells)
     text: str
     lines: list[int]
     level: str = ""  # headings: "root", "numbered" or "sub"
@@ -382,10 +383,15 @@ def _continues(previous: Unit | None, unit: Unit) -> bool:
     return len(previous.text) > 80 and previous.text[-1:].islower()
 
 
+def _has_header(rows: list[Unit]) -> bool:
+    """Whether a table's first row names its columns or records ("Do's", "Officer contact:")."""
+    return len(rows) > 1 and all(len(c.split()) <= 3 for c in rows[0].cells)
+
+
 def _column_table(rows: list[Unit]) -> bool:
     """A table whose first row names its columns ("Do's", "Don'ts") over long cells."""
     header, body = rows[0], rows[1:]
-    if not body or any(len(c.split()) > 3 for c in header.cells):
+    if not _has_header(rows):
         return False
     if any(len(r.cells) != len(header.cells) for r in body):
         return False
@@ -561,8 +567,12 @@ def parse_file(
         else:
             units = _unwrapped_units(block, listed)
         rows = [u for u in units if u.kind == "row"]
-        if rows and len(rows) == len(units) and _column_table(rows):
-            builder.add_table(rows)
+        if rows and len(rows) == len(units) and _has_header(rows):
+            if _column_table(rows):
+                builder.add_table(rows)
+            else:  # short cells under a header (contacts, versions) only make sense together
+                lines = [n for r in rows for n in r.lines]
+                builder.add(Unit("table", " ".join(r.text for r in rows), lines), None)
             previous = None
             continue
         for unit in units:

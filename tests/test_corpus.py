@@ -205,6 +205,22 @@ def test_text_broken_across_pages_is_one_passage(corpus):
     assert "unless you have their express permission. Personal information" in coventry.text
 
 
+def test_a_table_of_short_cells_under_a_header_is_one_passage(corpus):
+    """A contacts table or a version history means nothing row by row ("Name: Fiona McMillan
+    Name: Councillor Lis Every"); its rows stay together under their header."""
+    contacts = find(corpus, "Officer contact: Member contact:")
+    assert "Name: Fiona McMillan Name: Councillor Lis Every" in contacts.text
+    assert "Email: lis.every@cambridgeshire.gov.uk" in contacts.text
+    assert contacts.lines == (27, 28, 29, 30)
+    history = find(corpus, "Date Summary of Changes Version")
+    assert "30 November 2017 Draft approved by GMT" in history.text
+    # A table of labelled rows keeps a passage per row: each row says what it is.
+    officer = find(corpus, "Contact Officer(s):")
+    assert not officer.text.startswith("Report of:")
+    # And a table of long cells under column names keeps a passage per cell.
+    assert find(corpus, "Do use secure passwords").text.startswith("Do use secure passwords")
+
+
 def test_two_column_leaflet_reads_in_order(corpus):
     protocol = [p for p in corpus.passages if p.document.id == "coventry-protocol-2018"]
     sections = [p.section_path for p in protocol]
