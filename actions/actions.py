@@ -26,6 +26,8 @@ ANSWER_BUTTONS = [
     {"title": "Not helpful", "payload": "/feedback_bad"},
 ]
 ASK_OTHERS = "tell you what the other councils say"
+SHOW_SECTION = "show you the whole section its answer comes from"
+TELL_SOURCE = "tell you where its answer comes from"
 
 
 @lru_cache(maxsize=1)
@@ -55,15 +57,24 @@ def member_council(tracker: Tracker) -> tuple[str | None, list[dict]]:
     return None, []
 
 
-def last_shown(tracker: Tracker, dispatcher: CollectingDispatcher, then: str) -> Passage | None:
-    """The passage last quoted first; if there is none, asks for a question and says what
-    follows it (`then`)."""
+def last_shown(tracker: Tracker, then: str) -> Passage | None:
+    """The passage last quoted first, if there is one to follow up (`then`)."""
     ids = tracker.get_slot("last_passages") or []
     shown = searcher().index.by_id(ids[0]) if ids else None
     if not shown or (then == ASK_OTHERS and not tracker.get_slot("last_question")):
-        dispatcher.utter_message(text=f"Ask me a question first, and then I can {then}.")
         return None
     return shown
+
+
+def nothing_to_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, then: str) -> list[dict]:
+    """With nothing quoted yet, a message cannot be a follow-up: one the guidance answers ("Where
+    does it say I shouldn't post after a drink?") is answered; otherwise the member is asked for
+    a question first, and told what follows it (`then`)."""
+    answered = answer_question(dispatcher, tracker, only_if_covered=True)
+    if answered is not None:
+        return answered
+    dispatcher.utter_message(text=f"Ask me a question first, and then I can {then}.")
+    return []
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply, buttons: list[dict] | None = None) -> None:
@@ -166,9 +177,9 @@ class ActionFullSection(Action):
         return "action_full_section"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, dispatcher, "show you the whole section its answer comes from")
+        shown = last_shown(tracker, SHOW_SECTION)
         if not shown:
-            return []
+            return nothing_to_follow_up(dispatcher, tracker, SHOW_SECTION)
         return send_follow_up(dispatcher, full_section(searcher().index.passages, shown))
 
 
@@ -177,9 +188,9 @@ class ActionOtherCouncils(Action):
         return "action_other_councils"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, dispatcher, ASK_OTHERS)
+        shown = last_shown(tracker, ASK_OTHERS)
         if not shown:
-            return []
+            return nothing_to_follow_up(dispatcher, tracker, ASK_OTHERS)
         reply = compare(searcher(), tracker.get_slot("last_question"), exclude=shown.document.council.key)
         return send_follow_up(dispatcher, reply)
 
@@ -200,9 +211,9 @@ class ActionSource(Action):
         return "action_source"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, dispatcher, "tell you where its answer comes from")
+        shown = last_shown(tracker, TELL_SOURCE)
         if not shown:
-            return []
+            return nothing_to_follow_up(dispatcher, tracker, TELL_SOURCE)
         dispatcher.utter_message(text=source(shown))
         return []
 

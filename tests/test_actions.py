@@ -326,6 +326,18 @@ def test_follow_ups_before_any_answer_ask_for_a_question(action):
     assert texts[0].startswith("Ask me a question first") and payloads == [] and slots == {}
 
 
+@pytest.mark.parametrize(
+    "action", [actions.ActionFullSection, actions.ActionOtherCouncils, actions.ActionSource]
+)
+def test_a_question_taken_for_a_follow_up_before_any_answer_is_answered(action):
+    """Nothing quoted yet, so it cannot be a follow-up: the guidance answers it."""
+    question = "where does it say I shouldn't post after a drink?"
+    texts, payloads, _, slots = run(action, question, "source")
+    assert payloads[0]["type"] == "answer"
+    assert "alcohol" in payloads[0]["quotes"][0]["text"]
+    assert slots["last_question"] == question
+
+
 def test_feedback_is_recorded_with_question_and_passages(store):
     slots = answered()
     texts, _, _, _ = run(actions.ActionFeedback, "/feedback_good", "feedback_good", slots=slots)
