@@ -201,6 +201,8 @@ class ActionCompareCouncils(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         question = tracker.latest_message.get("text") or ""
+        if searcher().named_council(question):  # about one council ("what does Broxtowe say about X?")
+            return answer_question(dispatcher, tracker)
         reply = compare(searcher(), question)
         send(dispatcher, reply)
         return remember(question, reply.passages)

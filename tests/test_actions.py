@@ -288,6 +288,14 @@ def test_other_councils_quote_each_other_council_or_say_it_is_not_addressed():
     assert any(row["addressed"] for row in payloads[0]["councils"])
 
 
+def test_a_question_about_one_council_taken_for_a_comparison_is_answered_from_that_council():
+    question = "what does Peterborough say about drinking before posting?"
+    texts, payloads, _, slots = run(actions.ActionCompareCouncils, question, "compare_councils")
+    assert payloads[0]["type"] == "answer"
+    assert payloads[0]["quotes"][0]["council"] == "Peterborough City Council"
+    assert slots["last_question"] == question
+
+
 def test_compare_gives_one_passage_per_council_and_says_plainly_which_do_not_address_it():
     texts, payloads, _, slots = run(
         actions.ActionCompareCouncils,
