@@ -57,13 +57,10 @@ def member_council(tracker: Tracker) -> tuple[str | None, list[dict]]:
     return None, []
 
 
-def last_shown(tracker: Tracker, then: str) -> Passage | None:
-    """The passage last quoted first, if there is one to follow up (`then`)."""
+def last_shown(tracker: Tracker) -> Passage | None:
+    """The passage last quoted first, if any."""
     ids = tracker.get_slot("last_passages") or []
-    shown = searcher().index.by_id(ids[0]) if ids else None
-    if not shown or (then == ASK_OTHERS and not tracker.get_slot("last_question")):
-        return None
-    return shown
+    return searcher().index.by_id(ids[0]) if ids else None
 
 
 def nothing_to_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, then: str) -> list[dict]:
@@ -177,7 +174,7 @@ class ActionFullSection(Action):
         return "action_full_section"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, SHOW_SECTION)
+        shown = last_shown(tracker)
         if not shown:
             return nothing_to_follow_up(dispatcher, tracker, SHOW_SECTION)
         return send_follow_up(dispatcher, full_section(searcher().index.passages, shown))
@@ -188,8 +185,8 @@ class ActionOtherCouncils(Action):
         return "action_other_councils"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, ASK_OTHERS)
-        if not shown:
+        shown = last_shown(tracker)
+        if not shown or not tracker.get_slot("last_question"):
             return nothing_to_follow_up(dispatcher, tracker, ASK_OTHERS)
         reply = compare(searcher(), tracker.get_slot("last_question"), exclude=shown.document.council.key)
         return send_follow_up(dispatcher, reply)
@@ -213,7 +210,7 @@ class ActionSource(Action):
         return "action_source"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        shown = last_shown(tracker, TELL_SOURCE)
+        shown = last_shown(tracker)
         if not shown:
             return nothing_to_follow_up(dispatcher, tracker, TELL_SOURCE)
         dispatcher.utter_message(text=source(shown))

@@ -389,10 +389,9 @@ def _has_header(rows: list[Unit]) -> bool:
 
 
 def _column_table(rows: list[Unit]) -> bool:
-    """A table whose first row names its columns ("Do's", "Don'ts") over long cells."""
+    """Of tables with a header (`_has_header`), one whose rows fill its columns ("Do's",
+    "Don'ts") with long cells."""
     header, body = rows[0], rows[1:]
-    if not _has_header(rows):
-        return False
     if any(len(r.cells) != len(header.cells) for r in body):
         return False
     words = [len(c.split()) for r in body for c in r.cells]
