@@ -39,7 +39,7 @@ class Training:
     seed: int = 0
     epochs: int = 1
     batch_size: int = 32
-    learning_rate: float = 2e-5
+    learning_rate: float = 6e-5
     scale: float = 20.0  # cosine similarities times this are the logits of the ranking loss
     max_tokens: int = 128  # passages are cut to this many tokens while training
     chunk: int = 8  # texts embedded together while training (of similar length: less padding)

@@ -73,7 +73,7 @@ def settings() -> Settings:
         index_dir=_path("BOT_INDEX_DIR", PROJECT_ROOT / "var" / "index"),
         model=os.environ.get("BOT_MODEL", BUNDLED_MODEL),
         adapt_model=os.environ.get("BOT_ADAPT_MODEL", "1").strip().lower() not in ("0", "false", "no", "off"),
-        min_score=float(os.environ.get("BOT_MIN_SCORE", "0.61")),
+        min_score=float(os.environ.get("BOT_MIN_SCORE", "0.615")),
         nlu_sure=float(os.environ.get("BOT_NLU_SURE", "0.8")),
         max_other_councils=int(os.environ.get("BOT_MAX_OTHER_COUNCILS", "2")),
         feedback_db=_path("BOT_FEEDBACK_DB", PROJECT_ROOT / "var" / "feedback.db"),

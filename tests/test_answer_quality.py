@@ -7,9 +7,9 @@ from bench import answers
 from bench.load import WEBHOOK
 from bot import evaluate
 
-# Measured: 90 of 107 (0.841) right and 23 of 25 (0.920) declined; one question less each.
-HIT1_FLOOR = 0.83
-REJECTION_FLOOR = 0.88
+# Measured: 92 of 107 (0.860) right and 24 of 25 (0.960) declined; one question less each.
+HIT1_FLOOR = 0.85
+REJECTION_FLOOR = 0.9
 
 
 def test_held_out_questions_get_a_right_cited_passage_first_over_rest(servers):

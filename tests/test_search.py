@@ -23,10 +23,10 @@ def results(searcher):
 
 @pytest.mark.slow  # evaluates every method at every threshold on the development set
 def test_hybrid_meets_the_quality_floors(results):
-    """The development set: measured 0.916 hit@1 (229 of 250), 0.935 rejection (100 of 107)."""
+    """The development set: measured 0.928 hit@1 (232 of 250), 0.963 rejection (103 of 107)."""
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.91, f"hit@1 {hybrid.hit1:.3f}"
-    assert hybrid.rejection >= 0.92, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.hit1 >= 0.92, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.95, f"rejection {hybrid.rejection:.3f}"
     assert hybrid.hit_at(3) >= 0.93
 
 
@@ -145,11 +145,11 @@ def test_bot_ask_rejects_an_unknown_council(capsys):
 
 def test_held_out_questions_meet_their_floors_and_hybrid_beats_each_single_method(searcher):
     """tests/data/heldout.yml was written apart from the project and is never tuned on; measured
-    0.841 hit@1 (90 of 107) and 0.92 rejection (23 of 25). The floors allow one question less each."""
+    0.860 hit@1 (92 of 107) and 0.96 rejection (24 of 25). The floors allow one question less each."""
     results = {r.method: r for r in evaluate.run(searcher, settings().min_score, evaluate.HELD_OUT)}
     hybrid = results["hybrid"]
-    assert hybrid.hit1 >= 0.83, f"hit@1 {hybrid.hit1:.3f}"
-    assert hybrid.rejection >= 0.88, f"rejection {hybrid.rejection:.3f}"
+    assert hybrid.hit1 >= 0.85, f"hit@1 {hybrid.hit1:.3f}"
+    assert hybrid.rejection >= 0.9, f"rejection {hybrid.rejection:.3f}"
     for method in ("bm25", "dense"):
         assert hybrid.hit1 > results[method].hit1, method
 
