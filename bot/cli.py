@@ -65,7 +65,11 @@ def _eval(args) -> int:
     from bot.config import settings
 
     searcher = search.load()
-    sets = [args.questions] if args.questions else [evaluate.DEFAULT_QUESTIONS, evaluate.HELD_OUT]
+    sets = (
+        [args.questions]
+        if args.questions
+        else [evaluate.DEFAULT_QUESTIONS, evaluate.SECOND_QUESTIONS, evaluate.HELD_OUT]
+    )
     for path in sets:
         print(f"## {path.name}\n")
         print(evaluate.table(evaluate.run(searcher, settings().min_score, path)))
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "--questions",
         type=Path,
         default=None,
-        help="one questions file (default: both tests/data/questions.yml and tests/data/heldout.yml)",
+        help="one questions file (default: tests/data/questions.yml, questions2.yml and heldout.yml)",
     )
     evaluation.add_argument("--misses", action="store_true", help="also list what hybrid search gets wrong")
     evaluation.set_defaults(run=_eval)

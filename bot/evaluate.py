@@ -26,6 +26,8 @@ from bot.corpus import Passage, normalise
 from bot.search import METHODS, Searcher
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.yml"
+# A second development set, written apart from the project but, like the first, for tuning.
+SECOND_QUESTIONS = DEFAULT_QUESTIONS.with_name("questions2.yml")
 # Written apart from the project and never tuned on: the measure of unseen questions.
 HELD_OUT = DEFAULT_QUESTIONS.with_name("heldout.yml")
 
