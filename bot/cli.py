@@ -65,11 +65,7 @@ def _eval(args) -> int:
     from bot.config import settings
 
     searcher = search.load()
-    sets = (
-        [args.questions]
-        if args.questions
-        else [evaluate.DEFAULT_QUESTIONS, evaluate.SECOND_QUESTIONS, evaluate.HELD_OUT]
-    )
+    sets = [args.questions] if args.questions else evaluate.QUESTION_SETS
     for path in sets:
         print(f"## {path.name}\n")
         print(evaluate.table(evaluate.run(searcher, settings().min_score, path)))
