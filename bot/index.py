@@ -41,6 +41,7 @@ VECTORS = "passages.faiss"
 # Files whose change means the passages may change.
 _CODE = [Path(__file__).with_name(name) for name in ("corpus.py", "adapt.py", "query_encoder.py", "index.py")]
 ADAPTED = "adapted-model"  # beside the index directory: the adapted models, by fingerprint
+QUESTIONS_REMEMBERED = 256  # the questions whose embeddings are kept, most recent first
 QUERY_ENCODER = "query-encoder"  # beside the index directory: the model exported to ONNX, by fingerprint
 
 
@@ -188,7 +189,9 @@ class Index:
         self.councils = {p.document.council.key: p.document.council for p in passages}
         self._by_id = {p.id: p for p in passages}
 
-    @lru_cache(maxsize=64)  # the search and its scope check ask about the same question
+    # The search and its scope check ask about the same question, and the action server embeds
+    # each message ahead of its question (Searcher.embed_ahead).
+    @lru_cache(maxsize=QUESTIONS_REMEMBERED)
     def dense(self, question: str) -> Dense:
         similarities = self.matrix @ self.encoder.encode_query(question)[0]
         scores = np.maximum.reduceat(similarities[: self.view_count], self.first_views)

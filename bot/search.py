@@ -27,7 +27,7 @@ import numpy as np
 from bot.config import Settings, settings
 from bot.corpus import Council, normalise
 from bot.datafile import CorpusError, line_of, read_yaml
-from bot.index import Hit, Index, keyword_document
+from bot.index import QUESTIONS_REMEMBERED, Hit, Index, keyword_document
 from bot.index import load as load_index
 
 METHODS = ("hybrid", "bm25", "dense")
@@ -256,11 +256,21 @@ class Searcher:
         # Each question's words are corrected for search and again for the topic check.
         self.spelling = lru_cache(maxsize=4096)(self._spelling)
         # And the whole question prepared for each of them (a millisecond or so each time).
-        self.prepare = lru_cache(maxsize=64)(self.prepare)
+        self.prepare = lru_cache(maxsize=QUESTIONS_REMEMBERED)(self.prepare)
         self.council_names = [
             (re.compile(rf"\b(?:{'|'.join(re.escape(n) for n in (c.name, *c.aliases))})\b", re.I), c.key)
             for c in index.councils.values()
         ]
+
+    def embed_ahead(self, question: str) -> bool:
+        """Prepares and embeds a message before it is asked about, so that its search finds that
+        done (the action server does it for each member's message while the Rasa server is still
+        reading it). True if it was not done already."""
+        if not question.strip():
+            return False
+        misses = self.index.dense.cache_info().misses
+        self.index.dense(self.prepare(question))
+        return self.index.dense.cache_info().misses > misses
 
     def on_topic(self, question: str) -> bool:
         """Whether the question is about online conduct or the guidance at all: it has a word of

@@ -1,6 +1,8 @@
 """Both servers started as `make run` starts them, asked a question over real HTTP."""
 
+import json
 import signal
+import time
 import urllib.request
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 
 from bot.config import server_addresses
 from bot.corpus import load_corpus
-from rest_client import say
+from rest_client import request, say
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,31 @@ def test_a_follow_on_question_is_answered_in_the_conversations_context(servers):
 def test_greeting_gets_a_fixed_reply(servers):
     replies = say("integration-greeting", "hello")
     assert replies and "social media" in replies[0]["text"]
+
+
+def prefetch(body: bytes) -> tuple[int, dict]:
+    url = f"http://127.0.0.1:{server_addresses().action_port}/prefetch"
+    status, text = request(url, body)
+    return status, json.loads(text)
+
+
+def test_the_action_server_embeds_a_message_ahead_once(servers):
+    message = json.dumps({"text": "Can a councillor post a selfie from the count on election night?"})
+    message = message.encode()
+    assert prefetch(message) == (200, {"embedded": True})
+    assert prefetch(message) == (200, {"embedded": False})
+    status, reply = prefetch(b"not json")
+    assert status == 400 and "text" in reply["error"]
+    status, reply = prefetch(json.dumps({"text": "x" * 2001}).encode())
+    assert status == 400 and "2,001 characters" in reply["error"]
+
+
+def test_the_rasa_server_sends_each_message_ahead_to_the_action_server(servers):
+    greeting = "hello, good evening to you from the integration test"
+    replies = say("integration-ahead", greeting)  # the fixed greeting: no action embeds it
+    assert replies and replies[0]["text"].startswith("Hello. I answer questions"), replies
+    time.sleep(1)  # it is sent from a thread of its own, beside the reply
+    assert prefetch(json.dumps({"text": greeting}).encode()) == (200, {"embedded": False})
 
 
 @pytest.mark.stops_servers

@@ -118,6 +118,18 @@ def test_off_topic_questions_are_not_covered(searcher, question):
     assert not searcher.covered(question, hits, settings().min_score)
 
 
+def test_a_message_embedded_ahead_is_not_embedded_again_by_its_search(searcher):
+    question = "May I post a photo of a constituent's broken fence on my councillor page?"
+    assert searcher.embed_ahead(question) is True
+    assert searcher.embed_ahead(question) is False
+    misses = searcher.index.dense.cache_info().misses
+    hits = searcher.search(question, 3)
+    assert searcher.index.dense.cache_info().misses == misses
+    searcher.index.dense.cache_clear()
+    assert [h.passage.id for h in searcher.search(question, 3)] == [h.passage.id for h in hits]
+    assert searcher.embed_ahead("   ") is False
+
+
 def test_every_method_ranks(searcher):
     for method in METHODS:
         assert searcher.search("copyright of photos", 1, method=method)
