@@ -6,7 +6,8 @@ question is told that only English can be read instead. A message counts as Engl
 least half of its words are English words: those of the British English word list (Debian's
 `wbritish`, /usr/share/dict/british-english), of the guidance itself and of
 `corpus/vocabulary.yml` ("fb", "cllr"). Messages of fewer than three words are not judged
-("thx", "Cambs") unless written in another alphabet alone.
+("thx", "Cambs") unless written in another alphabet alone. A button's payload ("/full_section")
+is not a member's words at all, and is not judged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ MIN_WORDS = 3
 MIN_ENGLISH_SHARE = 0.5
 # Words in any alphabet, with inner apostrophes ("I'm", "councillor's").
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+
+
+def is_button(message: str) -> bool:
+    """Whether a message is a button's payload ("/full_section", "/quiz_answer{...}") rather than
+    words a member typed: it is neither judged for its language nor sent ahead to be embedded."""
+    return message.startswith("/")
 
 
 def message_words(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 
 from bot.config import settings
-from bot.language import english
+from bot.language import english, is_button
 
 EMPTY_MESSAGE = "I didn't receive any words. Please type your question about social media."
 TOO_LONG = (
@@ -35,7 +35,7 @@ def refusal(text: str | None) -> str | None:
         return EMPTY_MESSAGE
     if len(text) > limit:
         return TOO_LONG.format(length=len(text), limit=limit)
-    if not text.startswith("/") and not english().is_english(text):  # "/intent" is a button
+    if not is_button(text) and not english().is_english(text):
         return NOT_ENGLISH
     return None
 

@@ -28,6 +28,7 @@ from bot import index
 from bot import quiz as quizzes
 from bot.answer import DEFAULT_CONTACTS, passage_payload
 from bot.config import PROJECT_ROOT, apply_environment_defaults, server_addresses, settings
+from bot.language import is_button
 from pages import handout
 from pages.sessions import Session, SessionProblem, Sessions
 
@@ -288,7 +289,7 @@ async def ask(request: web.Request) -> web.Response:
     if replies is None:
         return web.json_response({"error": UNAVAILABLE}, status=502)
     kinds = {r["custom"].get("type") for r in replies if isinstance(r.get("custom"), dict)}
-    if kinds & ANSWERS and not message.startswith("/") and session.ended is None:
+    if kinds & ANSWERS and not is_button(message) and session.ended is None:
         session.add_question(message.strip(), "room", replies, asked_at)
     return web.json_response({"replies": replies})
 

@@ -26,6 +26,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages
+from bot.language import is_button  # noqa: E402
 from channels.rasa_version import require_rasa  # noqa: E402
 
 require_rasa("The action-result schema check (scripts/rasa_server.py, RemoteAction._validate_action_result)")
@@ -142,7 +143,7 @@ class Prefetcher:
         threading.Thread(target=self.send_all, name="prefetch", daemon=True).start()
 
     def __call__(self, text: str | None) -> None:
-        if not text or not text.strip() or text.startswith("/"):  # "/intent" is a button
+        if not text or not text.strip() or is_button(text):
             return
         try:
             self.pending.put_nowait(text)
